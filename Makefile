@@ -1,0 +1,129 @@
+# The attribute portal. `make demo` runs it against the bundled emulator; `make test` runs
+# every check CI runs. Every target creates .venv and installs the pinned dependencies
+# when they are missing or changed, so each works on a fresh clone.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+VAR := var
+EMU := $(VAR)/emulator
+
+# Django 6 needs Python 3.12+. pyenv users get 3.13 from .python-version; otherwise the
+# first of python3.13, python3.12, python3 that actually runs and is new enough.
+PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 python3; do \
+	if $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$c; break; fi; done)
+
+# The demo tenant's fixed identifiers (emulator/demo.py); a real tenant sets its own.
+DEMO_TENANT := 3f1e5a2c-8d47-4b6e-9a10-5c2d7e8f9a01
+DEMO_ENV := \
+	PORTAL_TENANT_ID=$(DEMO_TENANT) \
+	PORTAL_CLIENT_ID=8b2f7c1d-4e5a-4c3b-9d8e-1a2b3c4d5e6f \
+	PORTAL_CLIENT_SECRET=demo-portal-secret-not-for-production \
+	PORTAL_AUTHORITY=https://localhost:8443/$(DEMO_TENANT) \
+	PORTAL_GRAPH_URL=https://localhost:8443/graph \
+	PORTAL_CA_BUNDLE=$(CURDIR)/$(EMU)/ca.pem \
+	PORTAL_CSP_FORM_ACTION=http://localhost:8001
+
+# Starts the emulator in the background on its demo ports, stops it when the recipe
+# ends, and waits until it listens. Its tenant is kept in var/emulator/state.json.
+define start_emulator
+	mkdir -p $(EMU); rm -f $(EMU)/ready.json; \
+	$(PY) -m emulator --port 8443 --browser-port 8001 --seed demo \
+		--state $(EMU)/state.json --ca-dir $(EMU) --ready-file $(EMU)/ready.json & \
+	emulator_pid=$$!; trap 'kill $$emulator_pid 2>/dev/null; wait $$emulator_pid 2>/dev/null' EXIT; \
+	for _ in $$(seq 150); do [ -f $(EMU)/ready.json ] && break; \
+		kill -0 $$emulator_pid 2>/dev/null || { echo "The emulator did not start (see above)."; exit 1; }; \
+		sleep 0.1; done; \
+	[ -f $(EMU)/ready.json ] || { echo "The emulator did not start within 15 s."; exit 1; }
+endef
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY):
+	@if [ -z "$(PYTHON_FOR_VENV)" ]; then \
+		echo "Python 3.12 or newer is needed (Django 6 refuses older ones)."; \
+		echo "Install python3.13 (Debian/Ubuntu: apt-get install python3.13 python3.13-venv;"; \
+		echo "pyenv: pyenv install 3.13) and run make again."; exit 1; fi
+	$(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.prod-installed: requirements/prod.lock | $(PY)
+	$(PY) -m pip install --quiet -r requirements/prod.lock
+	@touch $@
+
+$(VENV)/.dev-installed: requirements/dev.lock | $(PY)
+	$(PY) -m pip install --quiet -r requirements/dev.lock
+	@touch $@ $(VENV)/.prod-installed
+
+.PHONY: install install-dev
+install: $(VENV)/.prod-installed ## Create .venv with the pinned runtime dependencies
+install-dev: $(VENV)/.dev-installed ## Create .venv with the pinned runtime and development dependencies
+
+.PHONY: chromium
+chromium: ## Make sure Debian's Chromium is installed for the browser tests
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "Chromium is missing. Install it with: sudo apt-get install -y chromium"; exit 1; \
+		fi; fi
+
+.PHONY: demo
+demo: $(VENV)/.prod-installed ## Run the portal against the emulator's demo tenant
+	@$(start_emulator); \
+	export DEBUG=true SECURE_COOKIES=false $(DEMO_ENV); \
+	$(PY) manage.py migrate --noinput >/dev/null; \
+	echo; echo "  The portal:   http://localhost:8000/"; \
+	echo "  Sign in as:   ada.admin@contoso.example (or lee.lead, ava.auditor, rey.reader, gil.global) with password demo"; \
+	echo "  The emulator: http://localhost:8001/_emulator/   (Ctrl-C stops both)"; echo; \
+	$(PY) manage.py runserver --noreload localhost:8000
+
+.PHONY: serve
+serve: $(VENV)/.prod-installed ## Run gunicorn with DEBUG off (against the emulator unless PORTAL_CLIENT_ID is set)
+	@set -e; export DEBUG=false ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1}"; \
+	export SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	if [ -z "$${PORTAL_CLIENT_ID:-}" ]; then \
+		echo "PORTAL_CLIENT_ID is not set: serving against the bundled emulator."; \
+		$(start_emulator); export SECURE_COOKIES=false $(DEMO_ENV); fi; \
+	$(PY) manage.py collectstatic --noinput >/dev/null; \
+	$(PY) manage.py migrate --noinput >/dev/null; \
+	echo "  The portal: http://localhost:8000/"; \
+	$(VENV)/bin/gunicorn portal.wsgi:application --bind localhost:8000 --no-control-socket \
+		--workers $${GUNICORN_WORKERS:-2} --threads $${GUNICORN_THREADS:-4} \
+		--timeout $${GUNICORN_TIMEOUT:-60} --access-logfile -
+
+.PHONY: lint
+lint: $(VENV)/.dev-installed ## ruff (lint and format check) and the import-linter contracts
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+.PHONY: fmt
+fmt: $(VENV)/.dev-installed ## Format and autofix with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: test
+test: $(VENV)/.dev-installed chromium lint ## Lint, the whole suite on SQLite, then the PostgreSQL tests
+	$(PY) -m pytest -m "not postgres"
+	@if [ -n "$${PORTAL_TEST_POSTGRES_URL:-}" ]; then \
+		echo "Running the PostgreSQL tests (PORTAL_TEST_POSTGRES_URL)"; \
+		DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(PY) -m pytest -m "postgres or smoke"; \
+	else echo "PORTAL_TEST_POSTGRES_URL is not set: the PostgreSQL tests did not run."; fi
+
+.PHONY: bench
+bench: $(VENV)/.dev-installed ## Run the benchmark scripts in bench/
+	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+.PHONY: lock
+lock: $(VENV)/.dev-installed ## Re-pin requirements/*.lock from pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 --no-header -q -o requirements/prod.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 --no-header -q -o requirements/dev.lock
+
+.PHONY: clean
+clean: ## Remove the virtualenv and local state (var/)
+	rm -rf $(VENV) $(VAR)

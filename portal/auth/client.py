@@ -1,0 +1,29 @@
+"""The Graph client for a request, acting as the person who made it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+
+from portal.auth.msal_app import SessionTokens
+from portal.graph import GraphClient
+from portal.http import http_session
+
+
+def graph_for_session(session: SessionBase) -> GraphClient:
+    return GraphClient(
+        session=http_session(),
+        token_provider=SessionTokens(session),
+        base_url=settings.PORTAL_GRAPH_URL,
+        retry_budget=settings.PORTAL_GRAPH_RETRY_BUDGET,
+    )
+
+
+def graph_for(request: HttpRequest) -> GraphClient:
+    """One client per request, so the token is fetched once and round trips add up."""
+    client = getattr(request, "_graph_client", None)
+    if client is None:
+        client = graph_for_session(request.session)
+        request._graph_client = client  # type: ignore[attr-defined]
+    return client

@@ -1,0 +1,607 @@
+"""A thin Microsoft Graph client: the only code in the portal that speaks HTTP to Graph.
+
+Every call goes through `GraphClient._send`, which adds the delegated token, a
+timeout and a `client-request-id`, retries what is safe to retry within a time
+budget, counts round trips, and turns failures into the small exception tree
+below, keeping Graph's own code, message and request-id for support.
+
+Callers catch meaning, not status codes:
+
+    GraphError                 anything Graph or the network refused
+      SignInRequired           the token is gone or rejected; send the person to sign in
+      Forbidden                403: the signed-in person lacks a role (or the app a scope)
+      NotFound                 404
+      BadRequest               400/409/412/422: Graph rejected the request as invalid
+      Throttled                429 that outlasted the retry budget (has retry_after)
+      GraphUnavailable         5xx, timeouts and connection failures
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import email.utils
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+BATCH_LIMIT = 20
+BATCH_CONCURRENCY = 4
+RETRYABLE_STATUSES = frozenset({429, 503, 504})
+# Consistency level header needed by advanced queries ($count, $search, CSA filters).
+EVENTUAL = {"ConsistencyLevel": "eventual"}
+
+
+# Errors -------------------------------------------------------------------------------
+
+
+class GraphError(Exception):
+    """A failed Graph call, with Graph's own reason and the ids support will ask for."""
+
+    advice = "Try again. If it keeps failing, give the request id to your administrator."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        status: int | None = None,
+        request_id: str | None = None,
+        client_request_id: str | None = None,
+        date: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.request_id = request_id
+        self.client_request_id = client_request_id
+        self.date = date
+        # Set by callers that know which role would have allowed the call.
+        self.needed: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.code})" if self.code else self.message
+
+
+class SignInRequired(GraphError):
+    advice = "Sign in again to continue."
+
+
+class Forbidden(GraphError):
+    advice = (
+        "Your account lacks the Entra role for this. A Privileged Role Administrator "
+        "can assign it, for the whole tenant or for one attribute set."
+    )
+
+
+class NotFound(GraphError):
+    advice = "It may have been removed or renamed elsewhere. Reload to see the current state."
+
+
+class BadRequest(GraphError):
+    advice = "Correct the value Graph rejected and try again."
+
+
+class Throttled(GraphError):
+    def __init__(self, message: str, *, retry_after: float, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+    @property
+    def advice(self) -> str:  # type: ignore[override]
+        return f"Microsoft Graph is throttling requests. Wait {self.retry_after:.0f} seconds and try again."
+
+
+class GraphUnavailable(GraphError):
+    advice = "Microsoft Graph did not answer in time. Try again in a minute."
+
+
+_ERRORS_BY_STATUS: dict[int, type[GraphError]] = {
+    400: BadRequest,
+    401: SignInRequired,
+    403: Forbidden,
+    404: NotFound,
+    409: BadRequest,
+    412: BadRequest,
+    422: BadRequest,
+}
+
+
+def error_from_response(response: requests.Response) -> GraphError:
+    """Builds the typed error from Graph's envelope, tolerating bodies that are not JSON."""
+    code, message, inner = "", "", {}
+    try:
+        envelope = response.json().get("error") or {}
+        code = str(envelope.get("code") or "")
+        message = str(envelope.get("message") or "")
+        inner = envelope.get("innerError") or envelope.get("innererror") or {}
+    except (ValueError, AttributeError):
+        pass
+    status = response.status_code
+    kwargs: dict[str, Any] = {
+        "code": code,
+        "status": status,
+        "request_id": inner.get("request-id") or response.headers.get("request-id"),
+        "client_request_id": inner.get("client-request-id")
+        or response.headers.get("client-request-id"),
+        "date": inner.get("date"),
+    }
+    message = message or f"Microsoft Graph answered {status} {response.reason or ''}".strip()
+    if status == 429:
+        return Throttled(message, retry_after=retry_after_seconds(response) or 0.0, **kwargs)
+    if status >= 500:
+        return GraphUnavailable(message, **kwargs)
+    return _ERRORS_BY_STATUS.get(status, GraphError)(message, **kwargs)
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    """Retry-After as seconds; Graph sends a number (sometimes fractional) or an HTTP date."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        if parsed is None:
+            return None
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+# OData helpers ------------------------------------------------------------------------
+
+_SEGMENT = re.compile(r"^[^/\\?#\x00-\x1f]{1,256}$")
+
+
+def odata_string(value: str) -> str:
+    """A quoted OData string literal: single quotes are doubled, as OData requires."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def segment(value: str) -> str:
+    """One URL path segment from untrusted input (an id, a UPN or an attribute name)."""
+    if not _SEGMENT.match(value) or value in {".", ".."}:
+        raise NotFound(f"{value!r} is not a valid identifier.", code="Request_BadRequest")
+    return quote(value, safe="@:")
+
+
+# Round trips --------------------------------------------------------------------------
+
+
+@dataclass
+class RoundTrips:
+    """Graph round trips made within one request cycle (or job step)."""
+
+    count: int = 0
+    seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, seconds: float) -> None:
+        with self._lock:
+            self.count += 1
+            self.seconds += seconds
+
+
+_round_trips: contextvars.ContextVar[RoundTrips | None] = contextvars.ContextVar(
+    "graph_round_trips", default=None
+)
+
+
+@contextlib.contextmanager
+def counting_round_trips() -> Iterator[RoundTrips]:
+    counter = RoundTrips()
+    reset = _round_trips.set(counter)
+    try:
+        yield counter
+    finally:
+        _round_trips.reset(reset)
+
+
+def current_round_trips() -> RoundTrips | None:
+    return _round_trips.get()
+
+
+# The client ---------------------------------------------------------------------------
+
+
+class TokenProvider(Protocol):
+    def __call__(self, *, force_refresh: bool = False) -> str: ...
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_link: str | None = None
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    id: str
+    method: str
+    url: str
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        item: dict[str, Any] = {"id": self.id, "method": self.method, "url": self.url}
+        headers = dict(self.headers)
+        if self.body is not None:
+            item["body"] = self.body
+            headers.setdefault("Content-Type", "application/json")
+        if headers:
+            item["headers"] = headers
+        if self.depends_on:
+            item["dependsOn"] = list(self.depends_on)
+        return item
+
+
+@dataclass(frozen=True)
+class BatchResponse:
+    id: str
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def error(self) -> GraphError | None:
+        if self.ok:
+            return None
+        fake = requests.Response()
+        fake.status_code = self.status
+        fake.headers.update(self.headers)
+        fake._content = requests.compat.json.dumps(self.body or {}).encode()
+        return error_from_response(fake)
+
+
+class GraphClient:
+    """Calls Microsoft Graph with the signed-in person's delegated token."""
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session,
+        token_provider: TokenProvider,
+        base_url: str,
+        retry_budget: float = 20.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self.token_provider = token_provider
+        self.base_url = base_url.rstrip("/")
+        self.retry_budget = retry_budget
+        self._sleep = sleep
+        self._clock = clock
+
+    # Reads ----------------------------------------------------------------------------
+
+    def get(
+        self,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        version: str = "v1.0",
+    ) -> dict[str, Any]:
+        return self._send("GET", self._url(path, version), params=params, headers=headers).json()
+
+    def page(
+        self,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        version: str = "v1.0",
+        next_link: str | None = None,
+    ) -> Page:
+        """One page of a collection; pass `next_link` from the previous page to go on."""
+        if next_link:
+            url = self._checked_next_link(next_link)
+            params = None
+        else:
+            url = self._url(path, version)
+        data = self._send("GET", url, params=params, headers=headers).json()
+        return Page(
+            items=list(data.get("value", [])),
+            next_link=data.get("@odata.nextLink"),
+            count=data.get("@odata.count"),
+        )
+
+    def iterate(
+        self,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        version: str = "v1.0",
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a collection, following @odata.nextLink (headers are re-sent)."""
+        page = self.page(path, params=params, headers=headers, version=version)
+        seen = 0
+        while True:
+            for item in page.items:
+                yield item
+                seen += 1
+                if limit is not None and seen >= limit:
+                    return
+            if not page.next_link:
+                return
+            page = self.page(path, headers=headers, next_link=page.next_link)
+
+    # Writes ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        find_existing: Callable[[], dict[str, Any] | None],
+        version: str = "v1.0",
+    ) -> dict[str, Any]:
+        """POSTs a new object without ever creating it twice.
+
+        A POST that timed out or got a 5xx may still have been applied, so before trying
+        again the client asks `find_existing` (a re-read) whether the object is there.
+        """
+        url = self._url(path, version)
+        deadline = self._clock() + self.retry_budget
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._send("POST", url, json=body, idempotent=False)
+            except GraphUnavailable:
+                existing = find_existing()
+                if existing is not None:
+                    logger.info("graph POST %s was applied despite the error", path)
+                    return existing
+                if not self._wait(_backoff(attempt), deadline):
+                    raise
+                continue
+            return response.json() if response.content else {}
+
+    def post(self, path: str, body: dict[str, Any], *, version: str = "v1.0") -> dict[str, Any]:
+        """A POST that is safe to repeat (Graph treats it as idempotent)."""
+        response = self._send("POST", self._url(path, version), json=body)
+        return response.json() if response.content else {}
+
+    def patch(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        headers: dict[str, str] | None = None,
+        version: str = "v1.0",
+    ) -> None:
+        """PATCH sets properties to given values, so repeating it changes nothing more."""
+        self._send("PATCH", self._url(path, version), json=body, headers=headers)
+
+    def batch(
+        self, requests_: Sequence[BatchRequest], *, version: str = "v1.0"
+    ) -> dict[str, BatchResponse]:
+        """Runs requests through $batch, 20 at a time with bounded concurrency.
+
+        Items that were throttled or hit a transient failure (and the items that depend on
+        them) are sent again after the longest Retry-After, within the retry budget.
+        """
+        deadline = self._clock() + self.retry_budget
+        token = self.token_provider()
+        url = self._url("/$batch", version)
+        pending = list(requests_)
+        results: dict[str, BatchResponse] = {}
+        attempt = 0
+        while pending:
+            attempt += 1
+            chunks = _chunks_keeping_dependencies(pending)
+            with ThreadPoolExecutor(max_workers=min(BATCH_CONCURRENCY, len(chunks))) as pool:
+                # Each thread runs in a copy of this context, so round trips are counted.
+                futures = [
+                    pool.submit(contextvars.copy_context().run, self._send_batch, url, chunk, token)
+                    for chunk in chunks
+                ]
+                for future in futures:
+                    results.update(future.result())
+            retry = _items_to_retry(pending, results)
+            if not retry:
+                break
+            wait = max(
+                (_retry_after_header(results[item.id].headers) for item in retry), default=0.0
+            )
+            if not self._wait(wait or _backoff(attempt), deadline):
+                break
+            pending = retry
+        return results
+
+    # Plumbing -------------------------------------------------------------------------
+
+    def _send_batch(
+        self, url: str, chunk: list[BatchRequest], token: str
+    ) -> dict[str, BatchResponse]:
+        body = {"requests": [item.as_json() for item in chunk]}
+        response = self._send("POST", url, json=body, token=token)
+        answers = {}
+        for item in response.json().get("responses", []):
+            answers[str(item["id"])] = BatchResponse(
+                id=str(item["id"]),
+                status=int(item["status"]),
+                body=item.get("body"),
+                headers={str(k): str(v) for k, v in (item.get("headers") or {}).items()},
+            )
+        return answers
+
+    def _url(self, path: str, version: str) -> str:
+        if not path.startswith("/"):
+            path = "/" + path
+        return f"{self.base_url}/{version}{path}"
+
+    def _checked_next_link(self, next_link: str) -> str:
+        # The token goes wherever the link points, so only follow links back to Graph.
+        if not next_link.startswith(self.base_url + "/"):
+            raise GraphError(
+                "Microsoft Graph returned a next-page link to another host; it was not followed.",
+                code="UnexpectedNextLink",
+            )
+        return next_link
+
+    def _wait(self, seconds: float, deadline: float) -> bool:
+        """Sleeps if the wait fits the budget; says whether it did."""
+        if self._clock() + seconds > deadline:
+            return False
+        self._sleep(seconds)
+        return True
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool = True,
+        token: str | None = None,
+    ) -> requests.Response:
+        deadline = self._clock() + self.retry_budget
+        client_request_id = str(uuid.uuid4())
+        force_refresh = False
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            access_token = (
+                token
+                if token and not force_refresh
+                else self.token_provider(force_refresh=force_refresh)
+            )
+            request_headers = {
+                "Authorization": f"Bearer {access_token}",
+                "client-request-id": client_request_id,
+                "Accept": "application/json",
+                **(headers or {}),
+            }
+            started = time.perf_counter()
+            try:
+                response = self.session.request(
+                    method, url, params=params, json=json, headers=request_headers
+                )
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                self._count(started)
+                logger.warning("graph %s %s failed: %s", method, _path(url), type(exc).__name__)
+                if idempotent and self._wait(_backoff(attempt), deadline):
+                    continue
+                raise GraphUnavailable(
+                    "Microsoft Graph could not be reached or did not answer in time.",
+                    code=type(exc).__name__,
+                    client_request_id=client_request_id,
+                ) from None
+            self._count(started)
+            status = response.status_code
+            logger.info(
+                "graph %s %s -> %s in %.0f ms (request-id %s)",
+                method,
+                _path(url),
+                status,
+                (time.perf_counter() - started) * 1000,
+                response.headers.get("request-id", "-"),
+            )
+            if status < 400:
+                return response
+            if status == 401 and not refreshed:
+                # An access token can be revoked or expire early (continuous access
+                # evaluation); one forced refresh tells that apart from a dead session.
+                refreshed = force_refresh = True
+                continue
+            if self._should_retry(status, idempotent):
+                wait = retry_after_seconds(response)
+                if self._wait(_backoff(attempt) if wait is None else wait, deadline):
+                    continue
+            raise error_from_response(response)
+
+    @staticmethod
+    def _should_retry(status: int, idempotent: bool) -> bool:
+        # A 429 was refused before any work was done, so even a create may be repeated.
+        if status == 429:
+            return True
+        return idempotent and (status in RETRYABLE_STATUSES or status in {500, 502})
+
+    @staticmethod
+    def _count(started: float) -> None:
+        counter = _round_trips.get()
+        if counter is not None:
+            counter.add(time.perf_counter() - started)
+
+
+def _backoff(attempt: int) -> float:
+    return min(8.0, 0.25 * 2 ** (attempt - 1))
+
+
+def _path(url: str) -> str:
+    # Paths only: query strings can hold attribute values, which are sensitive.
+    return url.split("?", 1)[0]
+
+
+def _retry_after_header(headers: dict[str, str]) -> float:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 0.0
+
+
+def _chunks_keeping_dependencies(items: list[BatchRequest]) -> list[list[BatchRequest]]:
+    """Groups of at most 20; an item goes in the same group as what it depends on."""
+    chunks: list[list[BatchRequest]] = []
+    chunk_of: dict[str, int] = {}
+    for item in items:
+        dependencies = [chunk_of[d] for d in item.depends_on if d in chunk_of]
+        if dependencies:
+            target = dependencies[0]
+            if len(chunks[target]) >= BATCH_LIMIT:
+                raise GraphError(
+                    "Requests that depend on each other do not fit in one $batch of 20.",
+                    code="BatchTooLarge",
+                )
+        else:
+            if not chunks or len(chunks[-1]) >= BATCH_LIMIT:
+                chunks.append([])
+            target = len(chunks) - 1
+        chunks[target].append(item)
+        chunk_of[item.id] = target
+    return chunks
+
+
+def _items_to_retry(
+    items: list[BatchRequest], results: dict[str, BatchResponse]
+) -> list[BatchRequest]:
+    failed = {
+        item.id
+        for item in items
+        if item.id not in results or results[item.id].status in RETRYABLE_STATUSES
+    }
+    # Dependants of a retried item failed with 424 and must go again with it.
+    return [
+        item
+        for item in items
+        if item.id in failed
+        or (results[item.id].status == 424 and any(d in failed for d in item.depends_on))
+    ]

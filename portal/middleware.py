@@ -1,0 +1,131 @@
+"""Request-wide plumbing: correlation ids, Graph round trips, caching and Graph errors."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from portal.correlation import reset_correlation_id, set_correlation_id
+from portal.graph import (
+    Forbidden,
+    GraphError,
+    GraphUnavailable,
+    NotFound,
+    SignInRequired,
+    Throttled,
+    counting_round_trips,
+)
+
+logger = logging.getLogger(__name__)
+
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+class RequestContextMiddleware:
+    """Gives each request a correlation id and a Graph round-trip counter.
+
+    Pages show data read with the person's delegated rights, so no response may be
+    stored by the browser or a proxy: the back button after sign-out shows nothing.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        correlation_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request.correlation_id = correlation_id  # type: ignore[attr-defined]
+        token = set_correlation_id(correlation_id)
+        try:
+            with counting_round_trips() as round_trips:
+                request.graph_round_trips = round_trips  # type: ignore[attr-defined]
+                response = self.get_response(request)
+        finally:
+            reset_correlation_id(token)
+        response["X-Request-ID"] = correlation_id
+        response["X-Graph-Round-Trips"] = str(round_trips.count)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response
+
+
+def sign_in_redirect(request: HttpRequest) -> HttpResponse:
+    """Sends the person to sign in and back to where they were; htmx gets HX-Redirect."""
+    htmx = getattr(request, "htmx", None)
+    if htmx:
+        back = htmx.current_url_abs_path or "/"
+    else:
+        back = request.get_full_path() if request.method == "GET" else "/"
+    url = f"{reverse('auth:start')}?{urlencode({'next': back})}"
+    if htmx:
+        return HttpResponseClientRedirect(url)
+    return HttpResponseRedirect(url)
+
+
+class LoginRequiredMiddleware(DjangoLoginRequired):
+    """Django's, except that an htmx request is told to navigate instead of following
+    the redirect and swapping the sign-in page into a fragment."""
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
+        if getattr(request, "htmx", None):
+            landing = f"{reverse('auth:sign_in')}?{urlencode({'next': request.htmx.current_url_abs_path or '/'})}"  # type: ignore[attr-defined]
+            return HttpResponseClientRedirect(landing)
+        return super().handle_no_permission(request, view_func)
+
+
+class GraphErrorMiddleware:
+    """Turns Graph failures that no view handled into a clear page or fragment.
+
+    Signing in again fixes SignInRequired; every other error keeps Graph's own
+    message and request-id and says what to do about it. Never a traceback.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, GraphError):
+            return None
+        if isinstance(exception, SignInRequired):
+            return sign_in_redirect(request)
+        return render_graph_error(request, exception)
+
+
+def render_graph_error(request: HttpRequest, error: GraphError) -> HttpResponse:
+    status, title = _STATUS_AND_TITLE.get(type(error), (502, "Microsoft Graph refused the request"))
+    if status >= 500:
+        logger.warning("graph error shown to user: %s (request-id %s)", error, error.request_id)
+    htmx = getattr(request, "htmx", None)
+    template = "errors/graph_error.html#alert" if htmx else "errors/graph_error.html"
+    response = render(
+        request,
+        template,
+        {"error": error, "title": title, "retryable": status >= 500},
+        status=status,
+    )
+    if htmx:
+        # A fragment target may be a table cell; the alert belongs at the top of the page.
+        response["HX-Retarget"] = "#alerts"
+        response["HX-Reswap"] = "innerHTML"
+    return response
+
+
+_STATUS_AND_TITLE: dict[type[GraphError], tuple[int, str]] = {
+    Forbidden: (403, "You don't have the role for this"),
+    NotFound: (404, "Not found in Microsoft Graph"),
+    Throttled: (503, "Microsoft Graph is busy"),
+    GraphUnavailable: (503, "Microsoft Graph is not answering"),
+}

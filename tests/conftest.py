@@ -1,0 +1,106 @@
+"""Fixtures shared by the whole suite.
+
+The emulator runs once per session in its own process on free ports, over real
+HTTPS with its own CA; the portal's settings are pointed at it exactly as
+`make demo` does, so tests exercise the same code path as a real tenant.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from django.test import override_settings
+
+if TYPE_CHECKING:
+    from emulator.control import EmulatorProcess
+
+# Playwright's sync API runs an event loop in the main thread, which makes Django's
+# async-safety check refuse ORM calls from the test body and the live server.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests fail loudly in CI when Chromium is missing instead of being skipped."""
+    if shutil.which(CHROMIUM) or not any(item.get_closest_marker("browser") for item in items):
+        return
+    message = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`."
+    if os.environ.get("CI"):
+        raise pytest.UsageError(message)
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.skip(reason=message))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": CHROMIUM_FLAGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    from emulator.control import EmulatorProcess
+
+    process = EmulatorProcess(seed="demo", ca_dir=tmp_path_factory.mktemp("emulator-ca")).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def portal_settings(emulator: EmulatorProcess) -> Iterator[None]:
+    """Points the portal at the emulator for the rest of the session."""
+    from django.conf import settings
+
+    from emulator import demo
+
+    browser_origin = emulator.browser_url.rstrip("/")
+    csp = {**settings.SECURE_CSP, "form-action": ["'self'", browser_origin]}
+    overrides = override_settings(
+        PORTAL_TENANT_ID=demo.TENANT_ID,
+        PORTAL_CLIENT_ID=demo.PORTAL_CLIENT_ID,
+        PORTAL_CLIENT_SECRET=demo.PORTAL_CLIENT_SECRET,
+        PORTAL_AUTHORITY=emulator.authority,
+        PORTAL_GRAPH_URL=emulator.graph_url.removesuffix("/v1.0"),
+        PORTAL_CA_BUNDLE=str(emulator.ca_path),
+        PORTAL_CSP_FORM_ACTION=[browser_origin],
+        SECURE_CSP=csp,
+    )
+    overrides.enable()
+    try:
+        yield
+    finally:
+        overrides.disable()
+
+
+@pytest.fixture
+def emu(emulator: EmulatorProcess, portal_settings: None) -> EmulatorProcess:
+    """The emulator, reset to the demo tenant, with the portal pointed at it."""
+    emulator.reset()
+    return emulator
+
+
+@pytest.fixture
+def ca_path(emulator: EmulatorProcess) -> Path:
+    return Path(emulator.ca_path)
