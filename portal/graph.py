@@ -289,6 +289,8 @@ class GraphClient:
         self.retry_budget = retry_budget
         self._sleep = sleep
         self._clock = clock
+        # Graph's request-id of the latest response, recorded in the audit log.
+        self.last_request_id: str | None = None
 
     # Reads ----------------------------------------------------------------------------
 
@@ -513,6 +515,7 @@ class GraphClient:
                     client_request_id=client_request_id,
                 ) from None
             self._count(started)
+            self.last_request_id = response.headers.get("request-id")
             status = response.status_code
             logger.info(
                 "graph %s %s -> %s in %.0f ms (request-id %s)",

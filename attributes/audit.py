@@ -1,0 +1,385 @@
+"""The audit log's write path and its integrity check.
+
+Every change the portal makes goes through `record_change`:
+
+    with record_change(actor=..., action=..., target=..., before=..., after=..., graph=graph):
+        graph.patch(...)
+
+It commits the intent (outcome "pending") in its own transaction *before* the body
+runs, and the outcome after. A Graph error marks the record failed with Graph's
+code, message and request-id. When the outcome is uncertain (a timeout, a dropped
+connection, a bug after the call) it re-reads Graph to decide; if even that fails
+the record is "unknown". A process that dies inside the block leaves the record
+pending, and `manage.py audit_reconcile` settles it later by re-reading Graph.
+
+Integrity: each record's entry hash covers its immutable fields and the previous
+record's hash (a chain); the outcome fields, written once, are sealed by their own
+hash over the entry hash. `verify_chain` recomputes both and reports the first
+record that does not match. Appends lock the chain-head row, so concurrent writers
+(gunicorn workers, threads, the bulk worker) line up instead of forking the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from attributes.models import Action, AuditChainHead, AuditRecord, Outcome, TargetType
+from portal.correlation import current_correlation_id
+from portal.graph import GraphClient, GraphError, GraphUnavailable
+
+logger = logging.getLogger(__name__)
+
+GENESIS_HASH = "0" * 64
+IMMUTABLE_FIELDS = (
+    "seq",
+    "created_at",
+    "actor_tenant_id",
+    "actor_object_id",
+    "actor_upn",
+    "actor_name",
+    "actor_ip",
+    "action",
+    "target_type",
+    "target_id",
+    "target_name",
+    "attribute_set",
+    "attribute",
+    "before",
+    "after",
+    "reason",
+    "job_id",
+    "correlation_id",
+    "prev_hash",
+)
+OUTCOME_FIELDS = ("outcome", "completed_at", "graph_request_id", "error_code", "error_message")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, as they were at the time."""
+
+    tenant_id: str
+    object_id: str
+    upn: str
+    name: str = ""
+    ip: str | None = None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        user = request.user
+        return cls(
+            tenant_id=user.tenant_id,  # type: ignore[union-attr]
+            object_id=user.object_id,  # type: ignore[union-attr]
+            upn=user.user_principal_name,  # type: ignore[union-attr]
+            name=user.display_name,  # type: ignore[union-attr]
+            ip=_client_ip(request),
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    type: TargetType
+    id: str
+    name: str = ""
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    raw = request.META.get("REMOTE_ADDR", "")
+    try:
+        return ipaddress.ip_address(raw).compressed
+    except ValueError:
+        return None
+
+
+# Hashing ------------------------------------------------------------------------------
+
+
+def _normalised(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+def _digest(prefix: str, values: dict[str, Any]) -> str:
+    # sort_keys: PostgreSQL's jsonb does not keep key order, the hash must not depend on it.
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prefix + canonical).encode()).hexdigest()
+
+
+def compute_entry_hash(record: AuditRecord) -> str:
+    return _digest("", {f: _normalised(getattr(record, f)) for f in IMMUTABLE_FIELDS})
+
+
+def compute_outcome_hash(record: AuditRecord) -> str:
+    return _digest(record.entry_hash, {f: _normalised(getattr(record, f)) for f in OUTCOME_FIELDS})
+
+
+# Appending ----------------------------------------------------------------------------
+
+
+def _new_record(
+    *,
+    actor: Actor,
+    action: Action,
+    target: Target,
+    attribute_set: str,
+    attribute: str,
+    before: Any,
+    after: Any,
+    reason: str,
+    job_id: str,
+) -> AuditRecord:
+    return AuditRecord(
+        created_at=timezone.now(),
+        actor_tenant_id=actor.tenant_id,
+        actor_object_id=actor.object_id,
+        actor_upn=actor.upn,
+        actor_name=actor.name,
+        actor_ip=actor.ip,
+        action=action,
+        target_type=target.type,
+        target_id=target.id,
+        target_name=target.name,
+        attribute_set=attribute_set,
+        attribute=attribute,
+        before=before,
+        after=after,
+        reason=reason.strip(),
+        job_id=job_id,
+        correlation_id=current_correlation_id() if current_correlation_id() != "-" else "",
+        outcome=Outcome.PENDING,
+    )
+
+
+def _link(record: AuditRecord, seq: int, prev_hash: str) -> None:
+    record.seq = seq
+    record.prev_hash = prev_hash
+    record.entry_hash = compute_entry_hash(record)
+
+
+def _locked_head() -> AuditChainHead:
+    """The chain head, locked until the transaction ends (created with the first record)."""
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+        pk=1, defaults={"seq": 0, "entry_hash": GENESIS_HASH}
+    )
+    return head
+
+
+def append(**fields: Any) -> AuditRecord:
+    """Appends one pending record to the chain and commits it."""
+    record = _new_record(**fields)
+    with transaction.atomic():
+        head = _locked_head()
+        _link(record, head.seq + 1, head.entry_hash)
+        record._appending = True  # type: ignore[attr-defined]
+        record.save(force_insert=True)
+        head.seq, head.entry_hash = record.seq, record.entry_hash
+        head.save(update_fields=["seq", "entry_hash"])
+    return record
+
+
+def bulk_append(records: Iterable[AuditRecord], *, batch_size: int = 5000) -> int:
+    """Appends finished records in bulk, chaining them in memory (seeding, imports)."""
+    count = 0
+    with transaction.atomic():
+        head = _locked_head()
+        seq, prev = head.seq, head.entry_hash
+        batch: list[AuditRecord] = []
+        for record in records:
+            seq += 1
+            _link(record, seq, prev)
+            if record.outcome != Outcome.PENDING:
+                record.outcome_hash = compute_outcome_hash(record)
+            prev = record.entry_hash
+            batch.append(record)
+            if len(batch) >= batch_size:
+                AuditRecord.objects.bulk_create(batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            AuditRecord.objects.bulk_create(batch)
+            count += len(batch)
+        head.seq, head.entry_hash = seq, prev
+        head.save(update_fields=["seq", "entry_hash"])
+    return count
+
+
+def finalize(
+    record: AuditRecord,
+    outcome: Outcome,
+    *,
+    request_id: str | None = None,
+    error_code: str = "",
+    error_message: str = "",
+) -> bool:
+    """Writes the outcome of a pending record; False if it was already final."""
+    record.outcome = outcome
+    record.completed_at = timezone.now()
+    record.graph_request_id = request_id or ""
+    record.error_code = error_code[:128]
+    record.error_message = error_message
+    record.outcome_hash = compute_outcome_hash(record)
+    updated = AuditRecord.objects.finalize(
+        record.seq, **{f: getattr(record, f) for f in (*OUTCOME_FIELDS, "outcome_hash")}
+    )
+    if not updated:
+        logger.warning("audit record %s was already final", record.seq)
+    return bool(updated)
+
+
+class Change:
+    """The handle `record_change` yields: the pending record and the Graph client."""
+
+    def __init__(self, record: AuditRecord, graph: GraphClient | None) -> None:
+        self.record = record
+        self.graph = graph
+
+
+@contextmanager
+def record_change(
+    *,
+    actor: Actor,
+    action: Action,
+    target: Target,
+    attribute_set: str = "",
+    attribute: str = "",
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    job_id: str = "",
+    graph: GraphClient | None = None,
+    is_applied: Callable[[AuditRecord], bool | None] | None = None,
+) -> Iterator[Change]:
+    """Records intent, runs the change, records the outcome (see the module docstring).
+
+    `is_applied` re-reads the source of truth when the outcome is uncertain; it
+    returns True (the change is in effect), False (it is not) or None (cannot tell).
+    """
+    if connection.in_atomic_block:
+        raise RuntimeError(
+            "record_change must run outside transaction.atomic: its intent has to be "
+            "committed before the change is attempted."
+        )
+    record = append(
+        actor=actor,
+        action=action,
+        target=target,
+        attribute_set=attribute_set,
+        attribute=attribute,
+        before=before,
+        after=after,
+        reason=reason,
+        job_id=job_id,
+    )
+    change = Change(record, graph)
+    try:
+        yield change
+    except GraphUnavailable as exc:
+        _settle_uncertain(record, is_applied, exc)
+        raise
+    except GraphError as exc:
+        finalize(
+            record,
+            Outcome.FAILED,
+            request_id=exc.request_id,
+            error_code=exc.code,
+            error_message=exc.message,
+        )
+        raise
+    except Exception as exc:
+        _settle_uncertain(record, is_applied, exc)
+        raise
+    else:
+        finalize(record, Outcome.SUCCEEDED, request_id=graph.last_request_id if graph else None)
+
+
+def _settle_uncertain(
+    record: AuditRecord,
+    is_applied: Callable[[AuditRecord], bool | None] | None,
+    error: Exception,
+) -> None:
+    applied: bool | None = None
+    if is_applied is not None:
+        try:
+            applied = is_applied(record)
+        except GraphError as exc:
+            logger.warning("could not re-read Graph for audit record %s: %s", record.seq, exc)
+    code = error.code if isinstance(error, GraphError) else type(error).__name__
+    message = error.message if isinstance(error, GraphError) else str(error)
+    request_id = error.request_id if isinstance(error, GraphError) else None
+    if applied is None:
+        outcome = Outcome.UNKNOWN
+    else:
+        outcome = Outcome.SUCCEEDED if applied else Outcome.FAILED
+    finalize(record, outcome, request_id=request_id, error_code=code, error_message=message)
+
+
+# Verification -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    head_hash: str
+    broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_seq is None
+
+
+def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
+    """Recomputes every hash in order and reports the first record that does not fit."""
+    prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+    last_seq = 0
+    queryset = AuditRecord.objects.order_by("seq")
+    while True:
+        chunk = list(queryset.filter(seq__gt=last_seq)[:chunk_size])
+        if not chunk:
+            break
+        for record in chunk:
+            problem = _problem_with(record, expected_seq, prev_hash)
+            if problem:
+                return ChainReport(checked, prev_hash, broken_seq=record.seq, problem=problem)
+            prev_hash, expected_seq, last_seq = record.entry_hash, record.seq + 1, record.seq
+            checked += 1
+    head = AuditChainHead.objects.filter(pk=1).first() or AuditChainHead(
+        seq=0, entry_hash=GENESIS_HASH
+    )
+    if head.seq != last_seq or head.entry_hash != prev_hash:
+        return ChainReport(
+            checked,
+            prev_hash,
+            broken_seq=last_seq + 1,
+            problem=f"the chain head says #{head.seq} but the last record is #{last_seq}: "
+            "records at the end were removed",
+        )
+    return ChainReport(checked, prev_hash)
+
+
+def _problem_with(record: AuditRecord, expected_seq: int, prev_hash: str) -> str:
+    if record.seq != expected_seq:
+        return f"record #{expected_seq} is missing (the next one is #{record.seq})"
+    if record.prev_hash != prev_hash:
+        return "its link to the previous record does not match that record's hash"
+    if compute_entry_hash(record) != record.entry_hash:
+        return "its content was changed after it was written"
+    if record.outcome == Outcome.PENDING:
+        if record.outcome_hash:
+            return "it is pending but carries an outcome seal"
+    elif compute_outcome_hash(record) != record.outcome_hash:
+        return "its outcome was changed after it was recorded"
+    return ""

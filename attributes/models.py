@@ -1,0 +1,163 @@
+"""The portal's own records: the audit log, and help text layered over Entra's names.
+
+The audit log is append-only and tamper-evident. Design (docs: attributes/audit.py):
+each record's `entry_hash` covers its immutable fields and the previous record's
+hash, so the chain proves no record was inserted, removed or altered. The outcome
+is written once, after the Graph call, and sealed separately by `outcome_hash`
+(over the entry hash and the outcome fields). That one pending → final
+transition is the only update the model and, on PostgreSQL, a trigger allow.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+
+
+class Action(models.TextChoices):
+    SET_CREATED = "set_created", "Attribute set created"
+    SET_UPDATED = "set_updated", "Attribute set updated"
+    DEFINITION_CREATED = "definition_created", "Definition created"
+    DEFINITION_UPDATED = "definition_updated", "Definition updated"
+    DEFINITION_DEACTIVATED = "definition_deactivated", "Definition deactivated"
+    DEFINITION_REACTIVATED = "definition_reactivated", "Definition reactivated"
+    VALUE_ADDED = "value_added", "Predefined value added"
+    VALUE_DEACTIVATED = "value_deactivated", "Predefined value deactivated"
+    VALUE_REACTIVATED = "value_reactivated", "Predefined value reactivated"
+    ASSIGNMENT_SET = "assignment_set", "Assignment set"
+    ASSIGNMENT_CHANGED = "assignment_changed", "Assignment changed"
+    ASSIGNMENT_REMOVED = "assignment_removed", "Assignment removed"
+    HELP_TEXT_CHANGED = "help_text_changed", "Help text changed"
+
+
+class Outcome(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class TargetType(models.TextChoices):
+    ATTRIBUTE_SET = "attributeSet", "Attribute set"
+    DEFINITION = "definition", "Attribute definition"
+    USER = "user", "User"
+    SERVICE_PRINCIPAL = "servicePrincipal", "Service principal"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an audit record."""
+
+
+class AuditRecordQuerySet(models.QuerySet["AuditRecord"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit records cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit records cannot be deleted.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit records cannot be updated.")
+
+    def finalize(self, seq: int, **fields: Any) -> int:
+        """The one permitted change: a pending record gets its outcome, once."""
+        pending = self.filter(seq=seq, outcome=Outcome.PENDING)
+        return models.QuerySet.update(pending, **fields)
+
+
+class AuditRecord(models.Model):
+    """One change the portal made (or tried to make), as the person who made it."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    actor_tenant_id = models.CharField(max_length=64)
+    actor_object_id = models.CharField(max_length=64)
+    actor_upn = models.CharField(max_length=255)
+    actor_name = models.CharField(max_length=255, blank=True)
+    actor_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    action = models.CharField(max_length=32, choices=Action.choices)
+    target_type = models.CharField(max_length=32, choices=TargetType.choices)
+    target_id = models.CharField(max_length=255)
+    target_name = models.CharField(max_length=255, blank=True)
+    attribute_set = models.CharField(max_length=64, blank=True)
+    attribute = models.CharField(max_length=64, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    graph_request_id = models.CharField(max_length=64, blank=True)
+    error_code = models.CharField(max_length=128, blank=True)
+    error_message = models.TextField(blank=True)
+
+    job_id = models.CharField(max_length=64, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True)
+
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+    outcome_hash = models.CharField(max_length=64, blank=True)
+
+    objects = AuditRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-seq"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            # Two records can never claim the same predecessor: the chain cannot fork.
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_chain_no_fork"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["target_id", "-seq"], name="audit_target"),
+            models.Index(fields=["actor_object_id", "-seq"], name="audit_actor"),
+            models.Index(fields=["attribute_set", "attribute", "-seq"], name="audit_set_attr"),
+            models.Index(fields=["action", "-seq"], name="audit_action"),
+            models.Index(fields=["outcome", "-seq"], name="audit_outcome"),
+            models.Index(fields=["created_at"], name="audit_time"),
+            models.Index(fields=["job_id", "-seq"], name="audit_job"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.get_action_display()} {self.target_name or self.target_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit records cannot be updated.")
+        if not getattr(self, "_appending", False):
+            raise AppendOnlyError("Audit records are written only through attributes.audit.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit records cannot be deleted.")
+
+    @property
+    def is_final(self) -> bool:
+        return self.outcome != Outcome.PENDING
+
+
+class AuditChainHead(models.Model):
+    """The latest record's position and hash; appends lock this one row to serialise."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"Audit chain head at #{self.seq}"
+
+
+class HelpText(models.Model):
+    """Portal-side help for one attribute, shown wherever it is assigned.
+
+    It never changes the attribute in Entra, whose name is immutable. Every change
+    goes through attributes.actions and is audited.
+    """
+
+    definition_id = models.CharField(max_length=80, unique=True)
+    text = models.TextField(max_length=1000)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=255)
+
+    def __str__(self) -> str:
+        return f"Help for {self.definition_id}"
