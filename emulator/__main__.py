@@ -1,0 +1,9 @@
+"""Entry point: `python -m emulator --help`."""
+
+from __future__ import annotations
+
+import sys
+
+from emulator.cli import main
+
+sys.exit(main())

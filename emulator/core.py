@@ -1,0 +1,113 @@
+"""The emulator's shared state and the one lock that guards it.
+
+Handlers on both servers run while holding `Emulator.lock`; it guards the tenant, the
+tokens, the faults, the request log and the settings together, so every request sees
+and leaves a consistent state.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emulator import demo
+from emulator.faults import FaultInjector
+from emulator.graph.context import QueryCache
+from emulator.model import Tenant
+from emulator.pki import SigningKey
+from emulator.requestlog import RequestLog
+from emulator.seed import build_tenant
+from emulator.settings import RuntimeSettings
+from emulator.tokens import TokenService
+
+HOST_NAME = "localhost"  # what URLs say, whatever interface the servers bind
+
+
+@dataclass(frozen=True, slots=True)
+class Urls:
+    https_port: int
+    browser_port: int
+
+    @property
+    def api_base(self) -> str:
+        return f"https://{HOST_NAME}:{self.https_port}"
+
+    @property
+    def browser_base(self) -> str:
+        return f"http://{HOST_NAME}:{self.browser_port}"
+
+    @property
+    def authority(self) -> str:
+        return f"{self.api_base}/{demo.TENANT_ID}"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.authority}/v2.0"
+
+    @property
+    def graph_root(self) -> str:
+        return f"{self.api_base}/graph"
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self.graph_root}/v1.0"
+
+    @property
+    def control_url(self) -> str:
+        return f"{self.browser_base}/_emulator"
+
+
+@dataclass
+class Emulator:
+    urls: Urls
+    seed: str
+    signing_key: SigningKey
+    ca_path: Path
+    demo_password: str = demo.DEMO_PASSWORD
+    baseline_faults: dict[str, Any] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    log: RequestLog = field(default_factory=RequestLog)
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    settings: RuntimeSettings = field(default_factory=RuntimeSettings)
+    query_cache: QueryCache = field(default_factory=QueryCache)
+    on_change: Callable[[], None] | None = None
+    tenant: Tenant = field(init=False)
+    tokens: TokenService = field(init=False)
+    _pristine: dict[str, Tenant] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenService(self.signing_key, self.urls.issuer)
+        self.tenant = self._pristine_tenant(self.seed).clone()
+        self.faults.configure(self.baseline_faults)
+
+    def _pristine_tenant(self, seed: str) -> Tenant:
+        if seed not in self._pristine:
+            self._pristine[seed] = build_tenant(seed)
+        return self._pristine[seed]
+
+    def load_tenant(self, tenant: Tenant) -> None:
+        with self.lock:
+            self.tenant = tenant
+            self.query_cache.clear()
+
+    def reset(self, seed: str | None = None) -> None:
+        """Back to a pristine seed, with faults, log, counters, revocations and settings
+        cleared. Issued tokens stay valid, so a signed-in client keeps working."""
+        with self.lock:
+            if seed is not None:
+                self._pristine_tenant(seed)  # fails before anything changes
+                self.seed = seed
+            self.tenant = self._pristine_tenant(self.seed).clone()
+            self.faults.configure(self.baseline_faults)
+            self.log.clear()
+            self.tokens.reset()
+            self.settings = RuntimeSettings()
+            self.query_cache.clear()
+        self.changed()
+
+    def changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()

@@ -1,0 +1,125 @@
+"""One Graph request as handlers see it, and what they answer."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from emulator.graph.access import Access
+from emulator.graph.errors import bad_request
+from emulator.graph.odata import QueryOptions, parse_query
+from emulator.model import DirectoryObject, Tenant
+from emulator.settings import RuntimeSettings
+from emulator.tokens import Caller
+
+QUERY_CACHE_SIZE = 32
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class GraphRequest:
+    method: str
+    version: str  # "v1.0" or "beta"
+    path: str  # raw path after the version, e.g. "/users/…"
+    params: tuple[tuple[str, str], ...]
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+    caller: Caller
+    request_id: str
+    client_request_id: str
+    client_ip: str
+    in_batch: bool = False
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+    @cached_property
+    def options(self) -> QueryOptions:
+        return parse_query(self.params)
+
+    @property
+    def consistency_eventual(self) -> bool:
+        """`ConsistencyLevel: eventual`, as a header or (the docs allow it) in the query."""
+        in_query = any(n.lower() == "consistencylevel" and v == "eventual" for n, v in self.params)
+        return self.header("consistencylevel").lower() == "eventual" or in_query
+
+    @property
+    def advanced_query(self) -> bool:
+        return self.consistency_eventual and self.options.count
+
+    def json_object(self) -> dict[str, Any]:
+        try:
+            payload = json.loads(self.body.decode("utf-8")) if self.body.strip() else None
+        except (UnicodeDecodeError, ValueError) as error:
+            raise bad_request(
+                "Unable to read JSON request payload. Please ensure Content-Type header is set "
+                "and payload is of valid JSON format."
+            ) from error
+        if not isinstance(payload, dict):
+            raise bad_request("The request body must be a JSON object.")
+        return payload
+
+
+class QueryCache:
+    """Results of filtered directory queries, keyed by query and tenant revision, so that
+    following `@odata.nextLink` through a large result does not re-run the filter."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> list[Any] | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], value: list[Any]) -> None:
+        self._entries[key] = value
+        while len(self._entries) > QUERY_CACHE_SIZE:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+@dataclass
+class GraphContext:
+    """Everything a handler needs; built per request while the emulator lock is held."""
+
+    request: GraphRequest
+    tenant: Tenant
+    settings: RuntimeSettings
+    graph_root: str  # https://localhost:PORT/graph
+    cache: QueryCache
+
+    @cached_property
+    def access(self) -> Access:
+        return Access.of(self.tenant.roles_of(self.request.caller.user_id))
+
+    @cached_property
+    def me(self) -> DirectoryObject | None:
+        return self.tenant.find_user(self.request.caller.user_id)
+
+    @property
+    def caller(self) -> Caller:
+        return self.request.caller
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.graph_root}/{self.request.version}"
+
+    @property
+    def request_url(self) -> str:
+        return f"{self.base_url}{self.request.path}"
+
+    def context_url(self, fragment: str) -> str:
+        return f"{self.base_url}/$metadata#{fragment}"

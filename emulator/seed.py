@@ -1,0 +1,609 @@
+"""Deterministic tenants: the demo tenant and `large:N` tenants for benchmarks.
+
+Both share one attribute schema with every type and shape of definition. Ordinary users
+and their values come from a seeded RNG, so the same seed always gives the same tenant.
+Values of `Marketing/AppCountry` never include "Canada" and generated employee ids never
+start with "GS", so the documented filter examples return exactly the documented users.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from emulator import demo
+from emulator.model import (
+    STATUS_AVAILABLE,
+    STATUS_DEPRECATED,
+    AllowedValue,
+    AttributeDefinition,
+    AttributeSet,
+    CsaAssignments,
+    DirectoryObject,
+    RoleAssignment,
+    Tenant,
+)
+
+DEMO_USER_COUNT = 200
+MIN_LARGE_USERS = 10
+MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+
+
+class SeedError(ValueError):
+    pass
+
+
+def parse_seed(seed: str) -> int:
+    """The number of users a seed asks for: `demo` or `large:N`."""
+    if seed == "demo":
+        return DEMO_USER_COUNT
+    prefix, _, count = seed.partition(":")
+    if prefix != "large" or not count.isdigit() or int(count) < MIN_LARGE_USERS:
+        raise SeedError(
+            f"Unknown seed {seed!r}: use 'demo' or 'large:N' with N >= {MIN_LARGE_USERS}."
+        )
+    return int(count)
+
+
+def build_tenant(seed: str) -> Tenant:
+    user_count = parse_seed(seed)
+    rng = random.Random(f"contoso-emulator/{seed}")
+    tenant = Tenant()
+    _add_schema(tenant)
+    for account in demo.DEMO_ACCOUNTS:
+        tenant.add_user(_demo_user(account))
+    documented = _documented_users() if seed == "demo" else []
+    for user in documented:
+        tenant.add_user(user)
+    generated = user_count - len(demo.DEMO_ACCOUNTS) - len(documented)
+    for user in _generated_users(rng, generated):
+        tenant.add_user(user)
+    for sp in _service_principals(rng):
+        tenant.service_principals[sp.id] = sp
+    tenant.role_assignments = _demo_role_assignments()
+    tenant.audits = _historical_audits()
+    return tenant
+
+
+# -- schema ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Def:
+    name: str
+    type: str
+    description: str
+    collection: bool = False
+    searchable: bool = True
+    predefined_only: bool = False
+    values: tuple[str, ...] = ()
+    inactive_values: tuple[str, ...] = ()
+    status: str = STATUS_AVAILABLE
+
+
+_SCHEMA: tuple[tuple[AttributeSet, tuple[_Def, ...]], ...] = (
+    (
+        AttributeSet("Engineering", "Attributes for engineering team", 25),
+        (
+            _Def(
+                "Project",
+                "String",
+                "Active projects for user",
+                collection=True,
+                predefined_only=True,
+                values=("Alpine", "Baker", "Cascade"),
+                inactive_values=("Denali",),
+            ),
+            _Def("ProjectDate", "String", "Target completion date"),
+            _Def("NumVendors", "Integer", "Number of vendors the user manages"),
+            _Def(
+                "CostCenter",
+                "Integer",
+                "Cost centers the user charges time to",
+                collection=True,
+                predefined_only=True,
+                values=("1001", "1002", "1003"),
+                inactive_values=("1004",),
+            ),
+            _Def("Certification", "Boolean", "Has completed the engineering certification"),
+            _Def("Datacenter", "String", "Datacenters the user operates in", collection=True),
+            _Def(
+                "LegacyTeam",
+                "String",
+                "Team name from the old org chart; replaced by Project",
+                status=STATUS_DEPRECATED,
+            ),
+        ),
+    ),
+    (
+        AttributeSet("Marketing", "Attributes for marketing team", None),
+        (
+            _Def(
+                "AppCountry",
+                "String",
+                "Countries where the app or person operates",
+                collection=True,
+                predefined_only=True,
+                values=("Canada", "France", "Germany", "India", "Japan", "Mexico", "Brazil"),
+                inactive_values=("Atlantis",),
+            ),
+            _Def("EmployeeId", "String", "Marketing employee identifier"),
+            _Def("Campaign", "String", "Current campaign code", searchable=False),
+        ),
+    ),
+    (
+        AttributeSet("Security", "Security classification and access review data", 10),
+        (
+            _Def(
+                "Clearance",
+                "String",
+                "Highest data classification the principal may handle",
+                predefined_only=True,
+                values=("Public", "Internal", "Confidential", "HighlyConfidential"),
+                inactive_values=("Restricted",),
+            ),
+            _Def("RiskScore", "Integer", "Last access review risk score", searchable=False),
+            _Def("MfaExempt", "Boolean", "Temporarily exempt from MFA prompts"),
+        ),
+    ),
+    (
+        AttributeSet("Finance", "Cost allocation attributes", None),
+        (
+            _Def(
+                "CostCode",
+                "String",
+                "Finance cost code; the listed values are suggestions",
+                values=("FIN-100", "FIN-200", "FIN-300"),
+            ),
+            _Def("BudgetOwner", "Boolean", "Owns a budget line"),
+        ),
+    ),
+)
+
+
+def _add_schema(tenant: Tenant) -> None:
+    for attribute_set, definitions in _SCHEMA:
+        tenant.add_set(
+            AttributeSet(
+                attribute_set.id, attribute_set.description, attribute_set.max_attributes_per_set
+            )
+        )
+        for spec in definitions:
+            allowed = {v: AllowedValue(v, True) for v in spec.values}
+            allowed.update({v: AllowedValue(v, False) for v in spec.inactive_values})
+            tenant.add_definition(
+                AttributeDefinition(
+                    attribute_set=attribute_set.id,
+                    name=spec.name,
+                    type=spec.type,
+                    is_collection=spec.collection,
+                    is_searchable=spec.searchable,
+                    status=spec.status,
+                    use_predefined_values_only=spec.predefined_only,
+                    description=spec.description,
+                    allowed_values=allowed,
+                )
+            )
+
+
+# -- users -------------------------------------------------------------------------------
+
+_FIRST_NAMES = (
+    "Aarav", "Abigail", "Adrian", "Aisha", "Alejandro", "Amara", "Amelia", "Andrei", "Anika",
+    "Arjun", "Beatriz", "Benjamin", "Bilal", "Camila", "Carlos", "Chen", "Chloe", "Daniel",
+    "Diego", "Dmitri", "Elena", "Elif", "Emma", "Ethan", "Fatima", "Felix", "Freya", "Gabriel",
+    "Grace", "Hana", "Hannah", "Hiroshi", "Ibrahim", "Ingrid", "Isaac", "Ivan", "Jamal",
+    "Javier", "Jin", "Julia", "Kai", "Kenji", "Lars", "Leila", "Liam", "Lucas", "Lucía",
+    "Maya", "Mei", "Mohammed", "Nadia", "Noah", "Nora", "Olga", "Omar", "Priya", "Rafael",
+    "Rohan", "Sakura", "Samuel", "Sara", "Sofia", "Sven", "Tariq", "Thomas", "Valentina",
+    "Wei", "Yara", "Yusuf", "Zara", "Zoë", "Mateo", "Olivia", "Ravi", "Sipho", "Thandiwe",
+)  # fmt: skip
+_LAST_NAMES = (
+    "Abe", "Adeyemi", "Andersen", "Bauer", "Becker", "Bianchi", "Castillo", "Chen", "Costa",
+    "Dubois", "Eriksson", "Fernández", "Fischer", "García", "Gupta", "Haddad", "Hansen",
+    "Hernández", "Ito", "Ivanova", "Jensen", "Johansson", "Kim", "Kowalski", "Kumar", "Larsen",
+    "Lee", "Lopez", "Martin", "Meyer", "Moreau", "Müller", "Nakamura", "Nguyen", "Novak",
+    "Okafor", "Olsen", "Patel", "Pereira", "Petrov", "Popescu", "Rahman", "Rossi", "Santos",
+    "Schmidt", "Sato", "Silva", "Singh", "Smith", "Suzuki", "Tanaka", "Taylor", "Varga",
+    "Wagner", "Walker", "Wang", "Weber", "Williams", "Yamamoto", "Zhang", "Zimmermann",
+)  # fmt: skip
+_DEPARTMENTS: dict[str, tuple[str, ...]] = {
+    "Engineering": (
+        "Software Engineer",
+        "Senior Software Engineer",
+        "Site Reliability Engineer",
+        "Engineering Manager",
+        "QA Engineer",
+        "Data Engineer",
+    ),
+    "Marketing": (
+        "Marketing Specialist",
+        "Content Strategist",
+        "Brand Manager",
+        "Marketing Analyst",
+    ),
+    "Sales": ("Account Executive", "Sales Manager", "Sales Engineer"),
+    "Finance": ("Financial Analyst", "Accountant", "Controller"),
+    "Human Resources": ("HR Generalist", "Recruiter", "HR Business Partner"),
+    "Security": ("Security Analyst", "Security Engineer", "Security Architect"),
+    "IT": ("IT Support Specialist", "Systems Administrator", "Network Engineer"),
+    "Legal": ("Counsel", "Paralegal", "Compliance Officer"),
+    "Operations": ("Operations Manager", "Logistics Coordinator", "Business Analyst"),
+    "Customer Support": ("Support Engineer", "Customer Success Manager"),
+}
+# Engineering and Marketing are over-represented so their attribute sets have many values.
+_DEPARTMENT_WEIGHTS = (30, 15, 10, 8, 6, 8, 7, 4, 7, 5)
+_OFFICES = ("Seattle", "London", "Bangalore", "Toronto", "São Paulo", "Tokyo", "Berlin")
+_GUEST_COMPANIES = (("fabrikam.example", "Fabrikam"), ("northwind.example", "Northwind Traders"))
+_DATACENTERS = ("West Europe", "North Europe", "East US", "West US 2", "Southeast Asia")
+_COUNTRIES = ("France", "Germany", "India", "Japan", "Mexico", "Brazil")
+_CAMPAIGNS = ("SPRING-26", "LAUNCH-X", "PARTNER-Q3", "EVENTS-EU")
+_CREATED = "2024-03-18T09:12:44Z"
+
+
+def _user(
+    object_id: str,
+    given: str,
+    surname: str,
+    upn: str,
+    *,
+    mail: str | None = None,
+    job_title: str | None = None,
+    department: str | None = None,
+    office: str | None = None,
+    user_type: str = "Member",
+    enabled: bool = True,
+    company: str | None = "Contoso",
+    employee_id: str | None = None,
+    csa: CsaAssignments | None = None,
+) -> DirectoryObject:
+    properties: dict[str, Any] = {
+        "businessPhones": [],
+        "displayName": f"{given} {surname}",
+        "givenName": given,
+        "jobTitle": job_title,
+        "mail": mail if mail is not None else upn,
+        "mobilePhone": None,
+        "officeLocation": office,
+        "preferredLanguage": "en-US",
+        "surname": surname,
+        "userPrincipalName": upn,
+        "accountEnabled": enabled,
+        "companyName": company,
+        "createdDateTime": _CREATED,
+        "department": department,
+        "employeeId": employee_id,
+        "userType": user_type,
+        "usageLocation": "US",
+    }
+    return DirectoryObject(object_id, "user", properties, csa or {})
+
+
+def _demo_user(account: demo.DemoAccount) -> DirectoryObject:
+    csa: CsaAssignments = {}
+    if account is demo.LEE:
+        csa = {"Engineering": {"Project": ["Alpine", "Baker"], "Certification": True}}
+    return _user(
+        account.object_id,
+        account.given_name,
+        account.surname,
+        account.user_principal_name,
+        job_title=account.job_title,
+        department=account.department,
+        office="Seattle",
+        csa=csa,
+    )
+
+
+def _documented_users() -> list[DirectoryObject]:
+    """The people of the Graph documentation's CSA examples, with their documented values."""
+
+    def person(
+        index: int, given: str, surname: str, dept: str, csa: CsaAssignments
+    ) -> DirectoryObject:
+        upn = f"{given.lower()}.{surname.lower()}@{demo.TENANT_DOMAIN}"
+        object_id = str(uuid.uuid5(uuid.UUID(demo.TENANT_ID), f"documented-{index}"))
+        return _user(object_id, given, surname, upn, department=dept, office="London", csa=csa)
+
+    return [
+        person(1, "Jiya", "Sharma", "Marketing", {
+            "Engineering": {"Datacenter": ["India"]},
+            "Marketing": {"AppCountry": ["India", "Canada"], "EmployeeId": "KX19476"},
+        }),
+        person(2, "Jana", "Horvat", "Marketing", {
+            "Marketing": {"AppCountry": ["Canada", "Mexico"], "EmployeeId": "GS46982"},
+        }),
+        person(3, "Joe", "Contoso", "Engineering", {
+            "Engineering": {
+                "Project": ["Baker", "Cascade"],
+                "ProjectDate": "2022-10-01",
+                "NumVendors": 8,
+                "CostCenter": [1001],
+                "Certification": True,
+            },
+            "Marketing": {"EmployeeId": "QN26904"},
+        }),
+        person(4, "Isabella", "Moreau", "Marketing", {"Marketing": {"AppCountry": ["France"]}}),
+        person(5, "Dara", "Okafor", "Engineering", {"Engineering": {"ProjectDate": "2023-04-12"}}),
+        person(6, "Alain", "Dubois", "Sales", {}),
+        person(7, "Chandra", "Kumar", "Finance", {}),
+    ]  # fmt: skip
+
+
+def _generated_users(rng: random.Random, count: int) -> Iterator[DirectoryObject]:
+    departments = list(_DEPARTMENTS)
+    taken: dict[str, int] = {}
+    for index in range(count):
+        given = rng.choice(_FIRST_NAMES)
+        surname = rng.choice(_LAST_NAMES)
+        alias = _ascii_alias(f"{given}.{surname}")
+        taken[alias] = taken.get(alias, 0) + 1
+        if taken[alias] > 1:
+            alias = f"{alias}{taken[alias]}"
+        object_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        department = rng.choices(departments, weights=_DEPARTMENT_WEIGHTS)[0]
+        if index % 12 == 11:
+            domain, company = rng.choice(_GUEST_COMPANIES)
+            upn = f"{alias}_{domain}#EXT#@{demo.TENANT_DOMAIN}"
+            yield _user(
+                object_id, given, surname, upn,
+                mail=f"{alias}@{domain}", user_type="Guest", company=company,
+                csa=_guest_values(rng),
+            )  # fmt: skip
+            continue
+        yield _user(
+            object_id, given, surname, f"{alias}@{demo.TENANT_DOMAIN}",
+            job_title=rng.choice(_DEPARTMENTS[department]),
+            department=department,
+            office=rng.choice(_OFFICES),
+            enabled=rng.random() > 0.04,
+            employee_id=f"{100000 + index}",
+            csa=_member_values(rng, department),
+        )  # fmt: skip
+
+
+def _ascii_alias(name: str) -> str:
+    table = str.maketrans("áéíóúüöëñçãï", "aeiouuoencai")
+    return name.lower().translate(table)
+
+
+def _member_values(rng: random.Random, department: str) -> CsaAssignments:
+    csa: CsaAssignments = {}
+    if department == "Engineering":
+        csa["Engineering"] = _engineering_values(rng)
+    if department in ("Marketing", "Sales"):
+        csa["Marketing"] = _marketing_values(rng)
+    if department == "Finance" or rng.random() < 0.05:
+        finance: dict[str, Any] = {
+            "CostCode": rng.choice(("FIN-100", "FIN-200", "FIN-300", "FIN-410"))
+        }
+        if rng.random() < 0.3:
+            finance["BudgetOwner"] = True
+        csa["Finance"] = finance
+    security = _security_values(rng)
+    if security:
+        csa["Security"] = security
+    return {name: values for name, values in csa.items() if values}
+
+
+def _engineering_values(rng: random.Random) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if rng.random() < 0.8:
+        projects = rng.sample(("Alpine", "Baker", "Cascade"), k=rng.choice((1, 1, 2)))
+        if rng.random() < 0.05:
+            projects.append("Denali")  # kept after the value was deactivated
+        values["Project"] = projects
+    if rng.random() < 0.4:
+        values["ProjectDate"] = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    if rng.random() < 0.3:
+        values["NumVendors"] = rng.randint(0, 12)
+    if rng.random() < 0.5:
+        values["CostCenter"] = sorted(rng.sample((1001, 1002, 1003), k=rng.choice((1, 1, 2))))
+    if rng.random() < 0.5:
+        values["Certification"] = rng.random() < 0.7
+    if rng.random() < 0.3:
+        values["Datacenter"] = rng.sample(_DATACENTERS, k=rng.choice((1, 2)))
+    if rng.random() < 0.1:
+        values["LegacyTeam"] = rng.choice(("Platform", "Tooling", "Mobile"))
+    return values
+
+
+def _marketing_values(rng: random.Random) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if rng.random() < 0.7:
+        values["AppCountry"] = rng.sample(_COUNTRIES, k=rng.choice((1, 1, 2, 3)))
+    if rng.random() < 0.8:
+        prefix = rng.choice(("KX", "QN", "MR", "TL"))
+        values["EmployeeId"] = f"{prefix}{rng.randint(10000, 99999)}"
+    if rng.random() < 0.3:
+        values["Campaign"] = rng.choice(_CAMPAIGNS)
+    return values
+
+
+def _security_values(rng: random.Random) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if rng.random() < 0.35:
+        choices = ("Public", "Internal", "Internal", "Confidential", "HighlyConfidential")
+        values["Clearance"] = "Restricted" if rng.random() < 0.03 else rng.choice(choices)
+    if rng.random() < 0.1:
+        values["RiskScore"] = rng.randint(1, 100)
+    if rng.random() < 0.04:
+        values["MfaExempt"] = True
+    return values
+
+
+def _guest_values(rng: random.Random) -> CsaAssignments:
+    if rng.random() < 0.5:
+        return {}
+    return {"Security": {"Clearance": "Public"}}
+
+
+# -- service principals ----------------------------------------------------------------
+
+_APPLICATIONS = (
+    "Contoso HR Portal", "Payroll Sync", "Expense Tracker", "GitHub Enterprise Cloud",
+    "Salesforce", "ServiceNow", "Workday Connector", "Slack", "Zoom", "Jira Cloud",
+    "Confluence", "Datadog", "PagerDuty", "Tableau Online", "DocuSign", "Box",
+    "Contoso Mobile App", "Contoso Partner API", "Marketing Analytics",
+)  # fmt: skip
+_MANAGED_IDENTITIES = (
+    "mi-build-agents", "mi-data-pipeline", "mi-key-rotation", "mi-backup-vault",
+    "mi-webapp-prod", "mi-func-ingest", "mi-aks-cluster", "mi-reporting",
+)  # fmt: skip
+
+
+def _service_principals(rng: random.Random) -> Iterator[DirectoryObject]:
+    yield _application(rng, demo.PORTAL_APP_NAME, demo.PORTAL_CLIENT_ID, demo.TENANT_ID)
+    yield _application(rng, demo.AZURE_CLI_APP_NAME, demo.AZURE_CLI_CLIENT_ID, MICROSOFT_TENANT_ID)
+    yield _application(rng, "Microsoft Graph", demo.GRAPH_APP_ID, MICROSOFT_TENANT_ID)
+    for name in _APPLICATIONS:
+        app_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        sp = _application(rng, name, app_id, demo.TENANT_ID)
+        sp.csa = _application_values(rng)
+        yield sp
+    for name in _MANAGED_IDENTITIES:
+        yield _managed_identity(rng, name)
+
+
+def _application(rng: random.Random, name: str, app_id: str, owner_tenant: str) -> DirectoryObject:
+    object_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    properties: dict[str, Any] = {
+        "accountEnabled": True,
+        "alternativeNames": [],
+        "appDisplayName": name,
+        "appId": app_id,
+        "appOwnerOrganizationId": owner_tenant,
+        "displayName": name,
+        "publisherName": "Microsoft Services" if owner_tenant == MICROSOFT_TENANT_ID else "Contoso",
+        "servicePrincipalNames": [app_id],
+        "servicePrincipalType": "Application",
+        "signInAudience": "AzureADMyOrg",
+        "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
+    }
+    return DirectoryObject(object_id, "servicePrincipal", properties)
+
+
+def _managed_identity(rng: random.Random, name: str) -> DirectoryObject:
+    object_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    client_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    resource = (
+        "/subscriptions/6d0e2f1a-0c55-4c2f-9b1e-2f6c3a7d8e90/resourcegroups/rg-platform"
+        f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
+    )
+    properties: dict[str, Any] = {
+        "accountEnabled": True,
+        "alternativeNames": ["isExplicit=True", resource],
+        "appDisplayName": None,
+        "appId": client_id,
+        "appOwnerOrganizationId": None,
+        "displayName": name,
+        "publisherName": None,
+        "servicePrincipalNames": [client_id, f"https://identity.azure.net/{name}"],
+        "servicePrincipalType": "ManagedIdentity",
+        "signInAudience": None,
+        "tags": [],
+    }
+    csa: CsaAssignments = {"Engineering": {"Datacenter": [rng.choice(_DATACENTERS)]}}
+    return DirectoryObject(object_id, "servicePrincipal", properties, csa)
+
+
+def _application_values(rng: random.Random) -> CsaAssignments:
+    csa: CsaAssignments = {}
+    if rng.random() < 0.6:
+        csa["Security"] = {
+            "Clearance": rng.choice(("Internal", "Confidential", "HighlyConfidential"))
+        }
+    if rng.random() < 0.4:
+        csa["Marketing"] = {"AppCountry": rng.sample(_COUNTRIES, k=2)}
+    return csa
+
+
+# -- roles and history -------------------------------------------------------------------
+
+
+def role_assignment_id(role_id: str, principal_id: str, scope: str) -> str:
+    """Entra-like assignment ids: two url-safe base64 GUIDs and a scope suffix."""
+
+    def b64(guid: str) -> str:
+        return base64.urlsafe_b64encode(uuid.UUID(guid).bytes_le).decode().rstrip("=")
+
+    suffix = "1" if scope == demo.TENANT_SCOPE else uuid.uuid5(uuid.NAMESPACE_URL, scope).hex[:8]
+    return f"{b64(role_id)}{b64(principal_id)}-{suffix}"
+
+
+def _demo_role_assignments() -> list[RoleAssignment]:
+    return [
+        RoleAssignment(
+            role_assignment_id(grant.role_id, account.object_id, grant.scope),
+            grant.role_id,
+            account.object_id,
+            grant.scope,
+        )
+        for account in demo.DEMO_ACCOUNTS
+        for grant in account.roles
+    ]
+
+
+def _historical_audits() -> list[dict[str, Any]]:
+    """How the schema came to be: set and definition creations by Ada, early in 2026."""
+    audits: list[dict[str, Any]] = []
+    for day, (attribute_set, definitions) in enumerate(_SCHEMA, start=5):
+        when = f"2026-01-{day:02d}T09:00:00.000000Z"
+        audits.append(
+            _historical_audit(len(audits), when, "Add an attribute set", attribute_set.id)
+        )
+        for minute, spec in enumerate(definitions, start=1):
+            when = f"2026-01-{day:02d}T09:{minute:02d}:00.000000Z"
+            audits.append(
+                _historical_audit(
+                    len(audits),
+                    when,
+                    "Add custom security attribute definition in an attribute set",
+                    f"{attribute_set.id}_{spec.name}",
+                )
+            )
+    audits.reverse()  # newest first, as the feed lists them
+    return audits
+
+
+def _historical_audit(index: int, when: str, activity: str, target: str) -> dict[str, Any]:
+    correlation = str(uuid.uuid5(uuid.UUID(demo.TENANT_ID), f"audit-{index}"))
+    return {
+        "id": f"Directory_{correlation}_SEED{index:03d}_{386490241 + index}",
+        "category": "AttributeManagement",
+        "correlationId": correlation,
+        "result": "success",
+        "resultReason": "",
+        "activityDisplayName": activity,
+        "activityDateTime": when,
+        "loggedByService": "Core Directory",
+        "operationType": "Add",
+        "userAgent": None,
+        "initiatedBy": {
+            "app": None,
+            "user": {
+                "id": demo.ADA.object_id,
+                "displayName": demo.ADA.display_name,
+                "userPrincipalName": demo.ADA.user_principal_name,
+                "ipAddress": "203.0.113.10",
+                "userType": "Member",
+                "homeTenantId": demo.TENANT_ID,
+                "homeTenantName": demo.TENANT_DISPLAY_NAME,
+            },
+        },
+        "targetResources": [
+            {
+                "id": target,
+                "displayName": target,
+                "type": "Other",
+                "userPrincipalName": None,
+                "groupType": None,
+                "modifiedProperties": [],
+            }
+        ],
+        "additionalDetails": [],
+    }

@@ -1,0 +1,74 @@
+"""Framework-free request and response values passed between the servers and handlers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+JSON_TYPE = "application/json; charset=utf-8"
+HTML_TYPE = "text/html; charset=utf-8"
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    path: str
+    query_string: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+    client_ip: str
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(self.query_string, keep_blank_values=True))
+
+    def form(self) -> dict[str, str]:
+        return dict(parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True))
+
+    def json(self) -> Any:
+        """The JSON body; ValueError when it is not valid JSON."""
+        return json.loads(self.body.decode("utf-8")) if self.body.strip() else None
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    drop: bool = False  # close the connection without answering (fault injection)
+
+    @classmethod
+    def json(
+        cls, status: int, payload: Any, headers: list[tuple[str, str]] | None = None
+    ) -> Response:
+        return cls(status, dump_json(payload), [("Content-Type", JSON_TYPE), *(headers or [])])
+
+    @classmethod
+    def html(cls, status: int, text: str) -> Response:
+        headers = [
+            ("Content-Type", HTML_TYPE),
+            ("Cache-Control", "no-store"),
+            (
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; form-action *",
+            ),
+            ("X-Frame-Options", "DENY"),
+        ]
+        return cls(status, text.encode("utf-8"), headers)
+
+    @classmethod
+    def redirect(cls, location: str) -> Response:
+        return cls(302, b"", [("Location", location), ("Cache-Control", "no-store")])
+
+    @classmethod
+    def dropped(cls) -> Response:
+        return cls(0, drop=True)
+
+
+def dump_json(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
