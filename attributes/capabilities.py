@@ -112,6 +112,10 @@ class Capabilities:
     loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
 
     @property
+    def loaded_label(self) -> str:
+        return self.loaded_at[:16].replace("T", " ")
+
+    @property
     def certain(self) -> bool:
         """Only role assignments show scopes; otherwise screens show everything and
         Graph's answers decide (a set-scoped role is invisible through memberOf)."""

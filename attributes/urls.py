@@ -2,11 +2,46 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attributes.views import home
+from attributes.views import audit, definitions, home, sets
 
 app_name = "attributes"
+
+DEFINITION = "sets/<str:set_name>/attributes/<str:name>"
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("me/refresh-roles", home.refresh_roles, name="refresh_roles"),
+    path("sets/", sets.set_list, name="set_list"),
+    path("sets/new", sets.set_create, name="set_create"),
+    path("sets/check-name", sets.check_set_name, name="check_set_name"),
+    path("sets/check-values", definitions.check_values, name="check_values"),
+    path("sets/<str:name>/", sets.set_detail, name="set_detail"),
+    path("sets/<str:name>/edit", sets.set_edit, name="set_edit"),
+    path(
+        "sets/<str:set_name>/attributes/new",
+        definitions.definition_create,
+        name="definition_create",
+    ),
+    path(
+        "sets/<str:set_name>/attributes/check-name",
+        definitions.check_definition_name,
+        name="check_definition_name",
+    ),
+    path(f"{DEFINITION}/", definitions.definition_detail, name="definition_detail"),
+    path(f"{DEFINITION}/edit", definitions.definition_edit, name="definition_edit"),
+    path(f"{DEFINITION}/status", definitions.definition_status, name="definition_status"),
+    path(f"{DEFINITION}/values", definitions.values_add, name="values_add"),
+    path(f"{DEFINITION}/values/<str:value>/status", definitions.value_status, name="value_status"),
+    path(f"{DEFINITION}/usage", definitions.value_usage, name="value_usage"),
+    path(f"{DEFINITION}/help", definitions.help_text_edit, name="help_text_edit"),
+    path("audit/", audit.audit_list, name="audit_list"),
+    path("audit/export.csv", audit.audit_export_csv, name="audit_export_csv"),
+    path("audit/export.json", audit.audit_export_json, name="audit_export_json"),
+    path("audit/entra", audit.entra_feed, name="entra_feed"),
+    path("audit/<int:seq>", audit.audit_detail, name="audit_detail"),
+    path(
+        "audit/object/<str:target_type>/<str:target_id>",
+        audit.audit_timeline,
+        name="audit_timeline",
+    ),
 ]

@@ -1,0 +1,311 @@
+"""Forms for the attribute administrator's workspace.
+
+Plain forms (there is no local model to bind): each `clean` applies Graph's rules
+from attributes.validators, so invalid input is caught at the field before any call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+
+from attributes import validators
+from attributes.directory import TYPES, Definition
+
+
+def _live_check(field: forms.Field, url: str, target: str, *, method: str = "get") -> None:
+    """Server-side feedback while typing (htmx); the form still validates on submit."""
+    field.widget.attrs.update(
+        {
+            f"hx-{method}": url,
+            "hx-trigger": "input changed delay:300ms",
+            "hx-target": target,
+            "hx-sync": "this:replace",
+        }
+    )
+
+
+def _add(form: forms.Form, field: str | None, messages: Iterable[str]) -> None:
+    for message in messages:
+        form.add_error(field, message)
+
+
+class PortalForm(forms.Form):
+    """Labels without Django's trailing colon; the layout already separates them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ReasonField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 500)
+        kwargs.setdefault(
+            "help_text", "Why you are making this change. Auditors see it in the audit log."
+        )
+        kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "off"}))
+        super().__init__(**kwargs)
+
+
+class AttributeSetCreateForm(PortalForm):
+    name = forms.CharField(
+        max_length=200,
+        strip=False,
+        help_text="Up to 32 letters and digits, no spaces, not starting with a digit. "
+        "It can never be changed, and the set can never be deleted.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    description = forms.CharField(required=False, max_length=400, strip=True)
+    max_attributes = forms.IntegerField(
+        required=False,
+        label="Maximum number of attributes",
+        help_text="Optional, 1 to 500. Without it only the tenant's limit of 500 active "
+        "attributes applies.",
+    )
+    reason = ReasonField()
+
+    def __init__(
+        self,
+        *args: Any,
+        existing_names: Iterable[str] = (),
+        check_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.existing_names = list(existing_names)
+        if check_url:
+            _live_check(self.fields["name"], check_url, "#name-feedback")
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        errors = validators.name_errors(name, what="attribute set")
+        errors = errors or validators.unique_name_errors(
+            name, self.existing_names, what="an attribute set"
+        )
+        errors = errors or validators.set_capacity_errors(sets=len(self.existing_names))
+        if errors:
+            raise forms.ValidationError(errors)
+        return name
+
+    def clean_description(self) -> str:
+        return _checked_description(self.cleaned_data["description"])
+
+    def clean_max_attributes(self) -> int | None:
+        value = self.cleaned_data["max_attributes"]
+        if errors := validators.max_attributes_errors(value):
+            raise forms.ValidationError(errors)
+        return value
+
+
+class AttributeSetEditForm(PortalForm):
+    description = forms.CharField(required=False, max_length=400, strip=True)
+    max_attributes = forms.IntegerField(required=False, label="Maximum number of attributes")
+    reason = ReasonField()
+    # The values the person saw, so a change made meanwhile is not overwritten blindly.
+    seen_description = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+    seen_max_attributes = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, in_use: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_use = in_use
+        self.fields["max_attributes"].help_text = (
+            f"1 to 500, and not below the {in_use} active attributes the set has. "
+            "Leave empty for no limit of its own."
+        )
+
+    def clean_description(self) -> str:
+        return _checked_description(self.cleaned_data["description"])
+
+    def clean_max_attributes(self) -> int | None:
+        value = self.cleaned_data["max_attributes"]
+        if errors := validators.max_attributes_errors(value, in_use=self.in_use):
+            raise forms.ValidationError(errors)
+        return value
+
+
+def _checked_description(value: str) -> str:
+    if errors := validators.description_errors(value):
+        raise forms.ValidationError(errors)
+    return value
+
+
+class DefinitionCreateForm(PortalForm):
+    name = forms.CharField(
+        max_length=200,
+        strip=False,
+        help_text="Up to 32 letters and digits, no spaces, not starting with a digit. Permanent.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    description = forms.CharField(required=False, max_length=400, strip=True)
+    type = forms.ChoiceField(
+        choices=[(t, t) for t in TYPES],
+        initial="String",
+        widget=forms.RadioSelect,
+        help_text="Permanent.",
+    )
+    is_collection = forms.BooleanField(
+        required=False,
+        label="Allow multiple values",
+        help_text="Permanent. Not possible for Boolean attributes.",
+    )
+    is_searchable = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Searchable",
+        help_text="Permanent. Only searchable attributes can be used to filter users and "
+        "applications, and their usage counted.",
+    )
+    use_predefined_only = forms.BooleanField(
+        required=False,
+        label="Only allow predefined values",
+        help_text="Can later be relaxed, never tightened. Not possible for Boolean attributes.",
+    )
+    values = forms.CharField(
+        required=False,
+        label="Predefined values",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="One per line, up to 100, each up to 64 characters. Values are case-sensitive "
+        "and can be deactivated but never removed.",
+    )
+    reason = ReasonField()
+
+    def __init__(
+        self,
+        *args: Any,
+        existing_names: Iterable[str] = (),
+        capacity_errors: Iterable[str] = (),
+        check_url: str | None = None,
+        values_check_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.existing_names = list(existing_names)
+        self.capacity_errors = list(capacity_errors)
+        self.value_list = validators.ValueList()
+        if check_url:
+            _live_check(self.fields["name"], check_url, "#name-feedback")
+        if values_check_url:
+            _live_check(self.fields["values"], values_check_url, "#values-feedback", method="post")
+            self.fields["values"].widget.attrs["hx-include"] = "[name='type']:checked"
+        # Shown disabled while Boolean is chosen; a submitted form still gets clean()'s
+        # messages, so nobody's choice is dropped silently.
+        if not self.is_bound and self.initial.get("type") == "Boolean":
+            for name in ("is_collection", "use_predefined_only", "values"):
+                self.fields[name].widget.attrs["disabled"] = True
+
+    def clean_name(self) -> str:
+        name: str = self.cleaned_data["name"]
+        errors = validators.name_errors(name, what="attribute")
+        errors = errors or validators.unique_name_errors(
+            name, self.existing_names, what="an attribute in this set"
+        )
+        if errors:
+            raise forms.ValidationError(errors)
+        return name
+
+    def clean_description(self) -> str:
+        return _checked_description(self.cleaned_data["description"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        _add(self, None, self.capacity_errors)
+        type_ = data.get("type")
+        if type_ == "Boolean":
+            if data.get("is_collection"):
+                self.add_error("is_collection", "A Boolean attribute cannot hold multiple values.")
+            if data.get("use_predefined_only"):
+                self.add_error(
+                    "use_predefined_only", "A Boolean attribute cannot use predefined values."
+                )
+            if data.get("values", "").strip():
+                self.add_error("values", "A Boolean attribute cannot have predefined values.")
+            return data
+        if type_:
+            self.value_list = validators.parse_values(data.get("values", ""), type_=type_)
+            _add(self, "values", self.value_list.errors)
+            data["value_list"] = self.value_list.values
+            if data.get("use_predefined_only") and not self.value_list.values:
+                self.add_error(
+                    "values",
+                    "Add at least one predefined value, or allow other values: an attribute "
+                    "that only accepts predefined values cannot be assigned without them.",
+                )
+        return data
+
+
+class DefinitionEditForm(PortalForm):
+    description = forms.CharField(required=False, max_length=400, strip=True)
+    allow_other_values = forms.BooleanField(
+        required=False,
+        label="Also allow values that are not predefined",
+        help_text="This cannot be undone: once other values are allowed, the attribute can "
+        "never again be limited to its predefined values.",
+    )
+    reason = ReasonField()
+    seen_description = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+
+    def __init__(self, *args: Any, definition: Definition, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        if not definition.use_predefined_only:
+            del self.fields["allow_other_values"]
+
+    def clean_description(self) -> str:
+        return _checked_description(self.cleaned_data["description"])
+
+
+class AddValuesForm(PortalForm):
+    values = forms.CharField(
+        label="New predefined values",
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text="One per line. Paste a list to add many at once.",
+    )
+    reason = ReasonField()
+
+    def __init__(
+        self,
+        *args: Any,
+        definition: Definition,
+        values_check_url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        self.value_list = validators.ValueList()
+        if values_check_url:
+            _live_check(self.fields["values"], values_check_url, "#values-feedback", method="post")
+            self.fields["values"].widget.attrs["hx-include"] = "#existing-values"
+
+    def clean_values(self) -> list[str]:
+        self.value_list = validators.parse_values(
+            self.cleaned_data["values"],
+            type_=self.definition.type,
+            existing=[v.id for v in self.definition.allowed_values],
+        )
+        if self.value_list.errors:
+            raise forms.ValidationError(self.value_list.errors)
+        if not self.value_list.values:
+            raise forms.ValidationError("Enter at least one new value.")
+        return self.value_list.values
+
+
+class ReasonForm(PortalForm):
+    """For confirmations whose only input is why (status changes)."""
+
+    reason = ReasonField()
+
+
+class HelpTextForm(PortalForm):
+    text = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Help text",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to people assigning this attribute. It is kept in the portal and "
+        "never changes the attribute in Entra. Leave empty to remove it.",
+    )
+    reason = ReasonField()
