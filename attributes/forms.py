@@ -22,6 +22,7 @@ def _live_check(field: forms.Field, url: str, target: str, *, method: str = "get
             f"hx-{method}": url,
             "hx-trigger": "input changed delay:300ms",
             "hx-target": target,
+            "hx-swap": "innerHTML",
             "hx-sync": "this:replace",
         }
     )
