@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from emulator import identity
 from emulator.control_surface import PREFIX, ControlSurface
@@ -16,6 +17,7 @@ _KEYS = re.compile(r"^/(?P<tenant>[^/]+)/discovery(?:/v2\.0)?/keys$")
 _TOKEN = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")
 _AUTHORIZE = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/authorize$")
 _LOGOUT = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/logout$")
+_USER_REALM = re.compile(r"^/common/userrealm/(?P<username>[^/]+)$")
 
 
 class ApiApp:
@@ -35,6 +37,8 @@ class ApiApp:
             return identity.keys(self.emulator, match["tenant"])
         if (match := _TOKEN.match(path)) and request.method == "POST":
             return identity.token(self.emulator, match["tenant"], request)
+        if match := _USER_REALM.match(path):
+            return identity.user_realm(unquote(match["username"]))
         if _AUTHORIZE.match(path) or _LOGOUT.match(path):
             # The browser pages live on the plain-HTTP port; send people there.
             query = f"?{request.query_string}" if request.query_string else ""

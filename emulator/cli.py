@@ -22,6 +22,7 @@ from emulator.server import AppServer
 from emulator.statefile import StateFileError, StateSaver, load_state
 
 DEFAULT_CA_DIR = Path("var/emulator")
+SHUTDOWN_POLL = 0.1  # seconds; how quickly serve_forever notices a shutdown request
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -80,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     browser_server.app = BrowserApp(emulator)
     for server in (api_server, browser_server):
         threading.Thread(
-            target=server.serve_forever, name=f"serve-{server.port}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": SHUTDOWN_POLL},
+            name=f"serve-{server.port}",
+            daemon=True,
         ).start()
     _announce(emulator, args.ready_file)
     _wait_for_stop()

@@ -97,6 +97,23 @@ def keys(emulator: Emulator, tenant: str) -> Response:
     return Response.json(200, {"keys": [emulator.signing_key.jwk(emulator.urls.issuer)]})
 
 
+def user_realm(username: str) -> Response:
+    """Home realm discovery, which MSAL's password grant asks first. Every account here is
+    managed (cloud-only), so MSAL goes on to the ordinary password grant."""
+    domain = username.rpartition("@")[2].lower()
+    known = domain == demo.TENANT_DOMAIN
+    return Response.json(
+        200,
+        {
+            "ver": "1.0",
+            "account_type": "Managed" if known else "Unknown",
+            "domain_name": domain,
+            "cloud_instance_name": "microsoftonline.com",
+            "cloud_audience_urn": "urn:federation:MicrosoftOnline",
+        },
+    )
+
+
 # -- token endpoint (HTTPS) ------------------------------------------------------------
 
 

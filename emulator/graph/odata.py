@@ -477,10 +477,10 @@ def _check_literal(target: Field, operator: str, literal: Literal) -> Any:
 
 
 def _normalise(target: Field, value: Any) -> Any:
-    if isinstance(value, str) and not target.case_sensitive:
-        return value.casefold()
     if target.kind == "datetime" and isinstance(value, str):
         return _parse_datetime(value)
+    if isinstance(value, str) and not target.case_sensitive:
+        return value.casefold()
     return value
 
 

@@ -16,7 +16,8 @@ from emulator.graph.context import GraphContext, Reply
 from emulator.graph.errors import GraphError, method_not_allowed, unknown_segment
 
 Handler = Callable[..., Reply]
-_KEY_SEGMENT = re.compile(r"^(?P<name>[^(]+)\('(?P<key>(?:[^']|'')*)'\)$")
+# `name('key')`, or `name(prop='key')` for alternate keys such as servicePrincipals(appId='…')
+_KEY_SEGMENT = re.compile(r"^(?P<name>[^(]+)\((?:(?P<prop>\w+)=)?'(?P<key>(?:[^']|'')*)'\)$")
 
 
 def split_path(raw_path: str) -> list[str]:
@@ -27,7 +28,8 @@ def split_path(raw_path: str) -> list[str]:
         segment = unquote(raw)
         keyed = _KEY_SEGMENT.match(segment)
         if keyed:
-            segments += [keyed["name"], keyed["key"].replace("''", "'")]
+            key = keyed["key"].replace("''", "'")
+            segments += [keyed["name"], f"{keyed['prop']}={key}" if keyed["prop"] else key]
         else:
             segments.append(segment)
     return segments

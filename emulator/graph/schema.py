@@ -358,9 +358,10 @@ def get_definition(ctx: GraphContext, definition_id: str) -> Reply:
 
 def create_definition(ctx: GraphContext) -> Reply:
     access.require_scope(ctx.caller, access.DEFINITION_WRITE)
+    access.require(ctx.access.define.granted)
     body = ctx.request.json_object()
-    set_name = body.get("attributeSet")
-    access.require(isinstance(set_name, str) and ctx.access.define.covers(set_name))
+    _required(body, ("attributeSet",))
+    access.require(ctx.access.define.covers(str(body["attributeSet"])))
     check_keys(body, (*DEFINITION_PROPERTIES, "allowedValues"), DEFINITION_TYPE)
     if "id" in body:
         raise bad_request(
@@ -379,7 +380,8 @@ def create_definition(ctx: GraphContext) -> Reply:
         ),
     )
     definition = _new_definition(ctx, body)
-    _check_capacity(ctx, definition)
+    if definition.is_active:
+        _check_capacity(ctx, definition)
     ctx.tenant.add_definition(definition)
     ctx.tenant.touch()
     changes = [audits.Change(k, None, v) for k, v in definition.to_graph().items() if v is not None]
@@ -430,6 +432,7 @@ def _new_definition(ctx: GraphContext, body: dict[str, Any]) -> AttributeDefinit
             "to false."
         )
     for item in _value_list(body.get("allowedValues"), "allowedValues"):
+        _check_value_capacity(definition, 1)
         value = _new_allowed_value(definition, item)
         definition.allowed_values[value.id] = value
     return definition
@@ -445,8 +448,6 @@ def _value_list(value: Any, prop: str) -> list[Any]:
 
 def _check_capacity(ctx: GraphContext, definition: AttributeDefinition) -> None:
     """Activating one more definition must fit the tenant and the set limits."""
-    if not definition.is_active:
-        return
     if ctx.tenant.active_definition_count() >= MAX_ACTIVE_DEFINITIONS:
         raise bad_request(
             f"The tenant already has {MAX_ACTIVE_DEFINITIONS} active attributes, the maximum. "

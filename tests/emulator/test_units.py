@@ -1,0 +1,193 @@
+"""In-process checks of pieces that need no server: seeds, $filter parsing, the control
+surface's loopback rule and the fault injector."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from emulator import demo
+from emulator.control_surface import ControlSurface
+from emulator.core import Emulator, Urls
+from emulator.faults import FaultConfigError, FaultInjector
+from emulator.graph.errors import GraphError
+from emulator.graph.odata import (
+    Compare,
+    Field,
+    Function,
+    Logical,
+    Not,
+    compile_filter,
+    parse_filter,
+)
+from emulator.pki import SigningKey
+from emulator.seed import SeedError, build_tenant, parse_seed
+from emulator.web import Request
+
+
+@pytest.fixture(scope="module")
+def core() -> Emulator:
+    return Emulator(
+        urls=Urls(8443, 8001),
+        seed="demo",
+        signing_key=SigningKey.generate(),
+        ca_path=Path("ca.pem"),
+    )
+
+
+def request(path: str, *, method: str = "GET", client_ip: str = "127.0.0.1") -> Request:
+    return Request(method, path, "", {}, b"", client_ip)
+
+
+# -- seeds -------------------------------------------------------------------------------
+
+
+def test_demo_seed_has_the_demo_accounts_and_their_roles() -> None:
+    tenant = build_tenant("demo")
+
+    for account in demo.DEMO_ACCOUNTS:
+        user = tenant.find_user(account.user_principal_name)
+        assert user is not None
+        assert user.id == account.object_id
+        assert user.display_name == account.display_name
+        assert {(a.role_definition_id, a.directory_scope_id) for a in tenant.roles_of(user.id)} == {
+            (g.role_id, g.scope) for g in account.roles
+        }
+
+
+def test_demo_seed_has_every_shape_of_definition() -> None:
+    definitions = list(build_tenant("demo").definitions.values())
+
+    shapes = {(d.type, d.is_collection) for d in definitions}
+    assert shapes == {
+        ("String", False),
+        ("String", True),
+        ("Integer", False),
+        ("Integer", True),
+        ("Boolean", False),
+    }
+    assert any(not d.is_active for d in definitions)
+    assert any(not d.is_searchable for d in definitions)
+    assert any(
+        d.use_predefined_values_only and any(not v.is_active for v in d.allowed_values.values())
+        for d in definitions
+    )
+
+
+def test_demo_seed_has_guests_disabled_users_and_both_kinds_of_service_principal() -> None:
+    tenant = build_tenant("demo")
+    users = [u.properties for u in tenant.users.values()]
+
+    assert len(tenant.users) == 200
+    assert 10 < sum(u["userType"] == "Guest" for u in users) < 30
+    assert any(u["accountEnabled"] is False for u in users)
+    assert {sp.properties["servicePrincipalType"] for sp in tenant.service_principals.values()} == {
+        "Application",
+        "ManagedIdentity",
+    }
+    assert sum(bool(u.csa) for u in tenant.users.values()) > 100
+
+
+def test_seeds_are_deterministic() -> None:
+    first, second = build_tenant("large:2000"), build_tenant("large:2000")
+
+    assert first.to_json() == second.to_json()
+    assert len({u.properties["userPrincipalName"] for u in first.users.values()}) == 2000
+
+
+def test_large_seed_of_50000_users_builds_quickly() -> None:
+    started = time.perf_counter()
+    tenant = build_tenant("large:50000")
+    elapsed = time.perf_counter() - started
+
+    assert len(tenant.users) == 50_000
+    assert sum(bool(u.csa) for u in tenant.users.values()) > 25_000
+    assert elapsed < 10
+
+
+@pytest.mark.parametrize("seed", ["large", "large:5", "large:x", "small"])
+def test_bad_seeds(seed: str) -> None:
+    with pytest.raises(SeedError):
+        parse_seed(seed)
+
+
+def test_reset_is_fast_and_restores_the_seed(core: Emulator) -> None:
+    core.tenant.attribute_sets.clear()
+    started = time.perf_counter()
+
+    core.reset()
+
+    assert time.perf_counter() - started < 0.05
+    assert len(core.tenant.attribute_sets) == 4
+
+
+# -- $filter parsing ---------------------------------------------------------------------
+
+
+def test_parse_filter_tree() -> None:
+    node = parse_filter("not(startsWith(displayName,'O''Brien')) and (a eq 1 or b/c ne true)")
+
+    assert isinstance(node, Logical)
+    assert node.op == "and"
+    negated, alternatives = node.operands
+    assert isinstance(negated, Not)
+    assert isinstance(negated.operand, Function)
+    assert negated.operand.literal.value == "O'Brien"
+    assert isinstance(alternatives, Logical)
+    assert alternatives.op == "or"
+    assert alternatives.operands[1] == Compare(("b", "c"), "ne", alternatives.operands[1].literal)
+
+
+@pytest.mark.parametrize(
+    "text", ["displayName eq", "eq 'x'", "(a eq 1", "a eq 1)", "a like 'x'", "a eq 'x' and"]
+)
+def test_parse_filter_rejects_bad_syntax(text: str) -> None:
+    with pytest.raises(GraphError) as raised:
+        parse_filter(text)
+    assert raised.value.status == 400
+
+
+def test_compiled_filter_semantics() -> None:
+    field = Field("tags", lambda item: item.get("tags"), case_sensitive=True)
+    compiled = compile_filter(parse_filter("tags eq 'A' and not(tags eq 'B')"), lambda _path: field)
+
+    assert compiled.predicate({"tags": ["A", "C"]})
+    assert not compiled.predicate({"tags": ["A", "B"]})
+    assert not compiled.predicate({})
+    assert compiled.needs_advanced  # not() is an advanced operator
+
+
+# -- control surface and faults -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("client_ip", "status"),
+    [("127.0.0.1", 200), ("::1", 200), ("10.1.2.3", 403), ("192.168.0.5", 403)],
+)
+def test_control_surface_answers_loopback_only(core: Emulator, client_ip: str, status: int) -> None:
+    response = ControlSurface(core).handle(request("/_emulator/state", client_ip=client_ip))
+
+    assert response.status == status
+
+
+def test_fault_rules_are_consumed_in_order() -> None:
+    injector = FaultInjector()
+    injector.configure(
+        {"rules": [{"method": "post", "path": "^/users", "status": 500, "count": 2}]}
+    )
+
+    picks = [
+        injector.pick("POST", "/users/1"),
+        injector.pick("GET", "/users/1"),
+        injector.pick("POST", "/users/2"),
+        injector.pick("POST", "/users/3"),
+    ]
+
+    assert [p.status if p else None for p in picks] == [500, None, 500, None]
+
+
+def test_fault_rule_validation() -> None:
+    with pytest.raises(FaultConfigError, match="count"):
+        FaultInjector().configure({"rules": [{"path": "x", "status": 429, "count": 0}]})
