@@ -11,6 +11,7 @@ from django.shortcuts import render
 
 from attributes.capabilities import Capabilities, read_capabilities
 from portal.auth.client import graph_for
+from portal.graph import Forbidden
 
 SESSION_KEY = "capabilities"
 
@@ -35,14 +36,28 @@ def forget_capabilities(request: HttpRequest) -> None:
     request.__dict__.pop("_capabilities", None)
 
 
+GRAPH_REFUSED = (
+    "Microsoft Graph refused this with your current Entra roles. Reading attribute sets and "
+    "definitions needs Attribute Definition Reader or Administrator, or an Attribute "
+    "Assignment role; changing them needs Attribute Definition Administrator; Entra's audit "
+    "feed needs Attribute Log Reader. Each can be granted for the whole tenant or for one "
+    "attribute set. If a role was assigned recently, use “Refresh my roles” on the home page."
+)
+
+
 def require_attribute_role(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Shows the "no attribute roles" page instead of a view the person cannot use."""
+    """Shows the "no attribute roles" page instead of a view the person cannot use, and
+    makes a refusal from Graph name the roles that would have allowed it."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         caps = capabilities(request)
         if not caps.has_attribute_role:
             return render(request, "attributes/no_roles.html", {"caps": caps}, status=403)
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except Forbidden as exc:
+            exc.needed = exc.needed or GRAPH_REFUSED
+            raise
 
     return wrapper

@@ -76,6 +76,8 @@ class Reach:
 
     tenant: bool = False
     sets: frozenset[str] = frozenset()
+    # True when the roles could not be read: everything is shown and Graph decides.
+    assumed: bool = False
 
     def __bool__(self) -> bool:
         return self.tenant or bool(self.sets)
@@ -89,6 +91,8 @@ class Reach:
 
     @property
     def label(self) -> str:
+        if self.assumed:
+            return "not known (your roles could not be read; Microsoft Graph decides)"
         if self.tenant:
             return "whole tenant"
         if self.sets:
@@ -123,7 +127,7 @@ class Capabilities:
 
     def _reach(self, *roles: str) -> Reach:
         if not self.certain:
-            return Reach(tenant=True)
+            return Reach(tenant=True, assumed=True)
         return _reach(self.grants, set(roles))
 
     @property
@@ -156,7 +160,7 @@ class Capabilities:
     @property
     def portal_log_read(self) -> Reach:
         """The portal's own log: log readers see all; other attribute roles their sets."""
-        if self.entra_audit_read:
+        if self.certain and self.entra_audit_read:
             return Reach(tenant=True)
         return self._reach(*ATTRIBUTE_ROLES)
 

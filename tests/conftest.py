@@ -89,6 +89,9 @@ def portal_settings(emulator: EmulatorProcess) -> Iterator[None]:
         PORTAL_CA_BUNDLE=str(emulator.ca_path),
         PORTAL_CSP_FORM_ACTION=[browser_origin],
         SECURE_CSP=csp,
+        # Pages give up on the first transient failure; tests/portal/test_graph_client.py
+        # covers the retries themselves, with a clock that costs no real time.
+        PORTAL_GRAPH_RETRY_BUDGET=0,
     )
     overrides.enable()
     try:

@@ -195,8 +195,7 @@ def set_detail(request: PortalRequest, name: str) -> HttpResponse:
     context = {
         "caps": caps,
         "attribute_set": attribute_set,
-        "definitions": shown,
-        "helps": helps,
+        "rows": [(d, helps.get(d.id, "")) for d in shown],
         "status": status,
         "active_count": active,
         "deactivated_count": len(definitions) - active,

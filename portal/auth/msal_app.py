@@ -30,6 +30,7 @@ GRAPH_SCOPES = [
     "https://graph.microsoft.com/User.Read.All",
     "https://graph.microsoft.com/Application.Read.All",
     "https://graph.microsoft.com/RoleManagement.Read.Directory",
+    "https://graph.microsoft.com/User.Read",
 ]
 
 CACHE_KEY = "msal_token_cache"
