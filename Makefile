@@ -77,6 +77,7 @@ demo: $(VENV)/.prod-installed ## Run the portal against the emulator's demo tena
 	@$(start_emulator); \
 	export DEBUG=true SECURE_COOKIES=false $(DEMO_ENV); \
 	$(PY) manage.py migrate --noinput >/dev/null; \
+	$(PY) manage.py audit_reconcile; \
 	echo; echo "  The portal:   http://localhost:8000/"; \
 	echo "  Sign in as:   ada.admin@contoso.example (or lee.lead, ava.auditor, rey.reader, gil.global) with password demo"; \
 	echo "  The emulator: http://localhost:8001/_emulator/   (Ctrl-C stops both)"; echo; \
@@ -91,6 +92,7 @@ serve: $(VENV)/.prod-installed ## Run gunicorn with DEBUG off (against the emula
 		$(start_emulator); export SECURE_COOKIES=false $(DEMO_ENV); fi; \
 	$(PY) manage.py collectstatic --noinput >/dev/null; \
 	$(PY) manage.py migrate --noinput >/dev/null; \
+	$(PY) manage.py audit_reconcile; \
 	echo "  The portal: http://localhost:8000/"; \
 	$(VENV)/bin/gunicorn portal.wsgi:application --bind localhost:8000 --no-control-socket \
 		--workers $${GUNICORN_WORKERS:-2} --threads $${GUNICORN_THREADS:-4} \
