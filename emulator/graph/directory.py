@@ -335,7 +335,12 @@ def _matching(ctx: GraphContext, collection: Collection) -> list[DirectoryObject
     cached = ctx.cache.get(key)
     if cached is not None:
         return cached
-    matches = [o for o in collection.objects(ctx).values() if all(p(o) for p in predicates)]
+    objects = collection.objects(ctx).values()
+    if len(predicates) == 1:
+        predicate = predicates[0]  # the common case, without a generator per object
+        matches = [o for o in objects if predicate(o)]
+    else:
+        matches = [o for o in objects if all(p(o) for p in predicates)]
     for sort_key, descending in reversed(ordering):
         matches.sort(key=sort_key, reverse=descending)
     ctx.cache.put(key, matches)
