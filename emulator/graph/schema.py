@@ -14,7 +14,6 @@ from emulator.graph.context import GraphContext, Reply
 from emulator.graph.errors import (
     GraphError,
     bad_request,
-    forbidden,
     not_found,
     read_only_property,
     unknown_property,
@@ -713,7 +712,3 @@ def deny_delete(ctx: GraphContext, **_ids: str) -> Reply:
         "Specified HTTP method is not allowed for the request uri. Attribute sets, attribute "
         "definitions and allowed values cannot be deleted; deactivate them instead.",
     )
-
-
-def forbid(ctx: GraphContext, **_ids: str) -> Reply:
-    raise forbidden()
