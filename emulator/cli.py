@@ -106,8 +106,7 @@ def _state_saver(path: Path | None, emulator: Emulator) -> StateSaver | None:
     except StateFileError as error:
         sys.exit(str(error))
     if loaded is not None:
-        emulator.seed = loaded[0]
-        emulator.load_tenant(loaded[1])
+        emulator.load_tenant(*loaded)
     saver = StateSaver(path, emulator)
     saver.start()
     return saver

@@ -76,9 +76,11 @@ class Emulator:
     on_change: Callable[[], None] | None = None
     tenant: Tenant = field(init=False)
     tokens: TokenService = field(init=False)
+    start_seed: str = field(init=False)
     _pristine: dict[str, Tenant] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
+        self.start_seed = self.seed
         self.tokens = TokenService(self.signing_key, self.urls.issuer)
         self.tenant = self._pristine_tenant(self.seed).clone()
         self.faults.configure(self.baseline_faults)
@@ -88,19 +90,23 @@ class Emulator:
             self._pristine[seed] = build_tenant(seed)
         return self._pristine[seed]
 
-    def load_tenant(self, tenant: Tenant) -> None:
+    def load_tenant(self, seed: str, tenant: Tenant) -> None:
+        """Replace the tenant with one saved from `seed` (the state file)."""
         with self.lock:
+            self.seed = self.start_seed = seed
             self.tenant = tenant
             self.query_cache.clear()
 
     def reset(self, seed: str | None = None) -> None:
         """Back to a pristine seed, with faults, log, counters, revocations and settings
-        cleared. Issued tokens stay valid, so a signed-in client keeps working."""
+        cleared. Without a seed it is the one the process started with, so a test that
+        switched to a large tenant cannot leave it behind for the next one. Issued tokens
+        stay valid, so a signed-in client keeps working."""
+        seed = seed or self.start_seed
         with self.lock:
-            if seed is not None:
-                self._pristine_tenant(seed)  # fails before anything changes
-                self.seed = seed
-            self.tenant = self._pristine_tenant(self.seed).clone()
+            pristine = self._pristine_tenant(seed)  # fails before anything changes
+            self.seed = seed
+            self.tenant = pristine.clone()
             self.faults.configure(self.baseline_faults)
             self.log.clear()
             self.tokens.reset()

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,6 @@ from emulator.control import EmulatorError, EmulatorProcess
 from tests.emulator.conftest import SET_TYPE, GraphCaller
 
 STARTUP_BUDGET = 3.0
-
-
-@pytest.fixture(scope="module")
-def stateful(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    folder = tmp_path_factory.mktemp("stateful")
-    process = EmulatorProcess(ca_dir=folder / "ca", state_file=folder / "state.json").start()
-    try:
-        yield process
-    finally:
-        process.stop()
 
 
 def test_demo_seed_starts_within_budget(emulator: EmulatorProcess) -> None:
@@ -67,15 +56,16 @@ def test_tls_is_trusted_only_with_the_emulator_ca(emulator: EmulatorProcess) -> 
         assert session.get(url, timeout=10).status_code == 200
 
 
-def test_state_file_survives_a_restart_and_the_ca_is_reused(stateful: EmulatorProcess) -> None:
-    token = stateful.password_token("ada.admin@contoso.example")
-    stateful.graph("POST", "/directory/attributeSets", token=token, json={"id": "Persisted"})
-    ca_before = Path(stateful.ca_path).read_bytes()
-    stateful.stop()
+def test_state_file_survives_a_restart_and_the_ca_is_reused(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    with EmulatorProcess(ca_dir=tmp_path / "ca", state_file=state_file) as first:
+        token = first.password_token("ada.admin@contoso.example")
+        first.graph("POST", "/directory/attributeSets", token=token, json={"id": "Persisted"})
+        ca_before = Path(first.ca_path).read_bytes()
 
-    state = json.loads(stateful.state_file.read_text("utf-8"))  # type: ignore[union-attr]
+    state = json.loads(state_file.read_text("utf-8"))
     assert "Persisted" in {s["id"] for s in state["tenant"]["attributeSets"]}
-    restarted = EmulatorProcess(ca_dir=stateful.ca_dir, state_file=stateful.state_file).start()
+    restarted = EmulatorProcess(ca_dir=tmp_path / "ca", state_file=state_file).start()
     try:
         token = restarted.password_token("ada.admin@contoso.example")
         assert (
@@ -94,13 +84,14 @@ def test_a_bad_seed_stops_the_process_with_a_message(tmp_path: Path) -> None:
         process.start(timeout=10)
 
 
-def test_reset_to_a_large_seed_and_back(emu: EmulatorProcess, ada: GraphCaller) -> None:
+def test_reset_to_a_large_seed_and_back_to_the_start_seed(emu: EmulatorProcess) -> None:
     emu.reset("large:3000")
 
     assert emu.state()["counts"]["users"] == 3000
     assert emu.state()["seed"] == "large:3000"
-    emu.reset("demo")
+    emu.reset()
     assert emu.state()["counts"]["users"] == 200
+    assert emu.state()["seed"] == "demo"
 
 
 def test_reset_rejects_unknown_seed(emu: EmulatorProcess) -> None:
