@@ -97,8 +97,11 @@ class Grant:
     def offline(self) -> bool:
         return "offline_access" in self.oidc
 
-    def to_json(self) -> dict[str, object]:
-        return {"graph": list(self.graph), "oidc": list(self.oidc), "default": self.used_default}
+    def for_refresh(self) -> Grant:
+        """A refresh always answers with a new refresh token and an id_token, as Entra does
+        (and as MSAL needs to keep the account, stack-notes M3)."""
+        oidc = tuple(dict.fromkeys([*self.oidc, "openid", "offline_access"]))
+        return Grant(self.graph, oidc, self.used_default)
 
 
 def resolve_scopes(client: Client, requested: str) -> Grant:

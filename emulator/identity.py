@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+import uuid
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -256,12 +257,8 @@ def _refresh_grant(
     grant = emulator.tokens.use_refresh_token(form["refresh_token"], client)
     scopes = resolve_scopes(client, form.get("scope") or "openid profile offline_access")
     user = _active_user(emulator, grant.user_id)
-    # Entra returns a new refresh token (and an id_token for OpenID scopes) on refresh.
-    scopes = Grant(
-        scopes.graph, tuple(dict.fromkeys([*scopes.oidc, "offline_access"])), scopes.used_default
-    )
     payload = emulator.tokens.token_response(
-        user, client, scopes, access_lifetime=emulator.settings.access_token_lifetime
+        user, client, scopes.for_refresh(), access_lifetime=emulator.settings.access_token_lifetime
     )
     return user, payload
 
@@ -400,7 +397,7 @@ def _complete_sign_in(
     result = {"code": code}
     if params.get("state") is not None:
         result["state"] = params["state"]
-    result["session_state"] = user.id
+    result["session_state"] = str(uuid.uuid4())
     return _deliver(params["redirect_uri"], params.get("response_mode") or "query", result)
 
 

@@ -219,13 +219,11 @@ def _find(ctx: GraphContext, collection: Collection, key: str) -> DirectoryObjec
 
 
 def get_user(ctx: GraphContext, user_id: str) -> Reply:
-    user = _find(ctx, USERS, user_id) if access.has_scope(ctx.caller, USERS.read_scopes) else None
-    if user is None:
-        # With only User.Read a caller may still read itself by id or UPN.
+    if not access.has_scope(ctx.caller, USERS.read_scopes):
+        # With only User.Read a caller may still read itself, by id or UPN.
         access.require_scope(ctx.caller, access.USER_READ_SELF)
-        user = _find(ctx, USERS, user_id)
-        access.require(user.id == ctx.caller.user_id)
-    return _entity_reply(ctx, USERS, user, "users")
+        access.require(_find(ctx, USERS, user_id).id == ctx.caller.user_id)
+    return _entity_reply(ctx, USERS, _find(ctx, USERS, user_id), "users")
 
 
 def get_me(ctx: GraphContext) -> Reply:
