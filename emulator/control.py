@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 
@@ -156,6 +157,22 @@ class EmulatorProcess:
         self._control("POST", "/settings", settings)
 
     # -- tokens and Graph --------------------------------------------------------------
+
+    def complete_sign_in(
+        self, authorize_url: str, upn: str, password: str = demo.DEMO_PASSWORD
+    ) -> str:
+        """Submits the sign-in page for `authorize_url` as a person would (its form carries
+        the authorize parameters); returns where the browser is sent next."""
+        url = urlsplit(authorize_url)
+        response = self.session.post(
+            urlunsplit(url._replace(query="")),
+            data={**dict(parse_qsl(url.query)), "username": upn, "password": password},
+            allow_redirects=False,
+            timeout=30,
+        )
+        if response.status_code not in {302, 303}:
+            raise EmulatorError(f"sign-in as {upn} failed: {response.status_code} {response.text}")
+        return response.headers["Location"]
 
     @property
     def token_endpoint(self) -> str:

@@ -10,13 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-import requests
 from django.test import Client, override_settings
 
 if TYPE_CHECKING:
@@ -112,46 +110,11 @@ def ca_path(emulator: EmulatorProcess) -> Path:
     return Path(emulator.ca_path)
 
 
-class _FormReader(HTMLParser):
-    """The first form of a page: its action and the values of its inputs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
-        if tag == "form" and self.action is None:
-            self.action = values.get("action", "")
-        elif tag == "input" and values.get("name"):
-            self.fields[values["name"]] = values.get("value", "")
-
-
-def sign_in_at_emulator(authorize_url: str, upn: str, password: str = "demo") -> str:
-    """Fills the emulator's sign-in page like a person would; returns where it redirects."""
-    browser = requests.Session()
-    browser.trust_env = False
-    page = browser.get(authorize_url, timeout=30)
-    page.raise_for_status()
-    form = _FormReader()
-    form.feed(page.text)
-    assert form.action is not None, "the sign-in page has no form"
-    answer = browser.post(
-        urljoin(authorize_url, form.action),
-        data={**form.fields, "username": upn, "password": password},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert answer.status_code in {302, 303}, answer.text
-    return answer.headers["Location"]
-
-
-def sign_in(client: Client, upn: str, *, next_url: str = "/") -> Client:
+def sign_in(client: Client, emulator: EmulatorProcess, upn: str, *, next_url: str = "/") -> Client:
     """Signs a test client in through the real flow: portal → emulator → callback."""
     start = client.get("/auth/sign-in/microsoft", {"next": next_url})
     assert start.status_code == 302, start.content
-    callback = urlsplit(sign_in_at_emulator(start["Location"], upn))
+    callback = urlsplit(emulator.complete_sign_in(start["Location"], upn))
     finished = client.get(f"{callback.path}?{callback.query}")
     assert finished.status_code == 302, finished.content.decode()[:2000]
     assert finished["Location"] == next_url
@@ -165,6 +128,6 @@ def signed_in(emu: EmulatorProcess, db: None) -> Callable[[str], Client]:
     which the emulator's demo app registration accepts on any port."""
 
     def factory(upn: str) -> Client:
-        return sign_in(Client(HTTP_HOST="localhost"), upn)
+        return sign_in(Client(HTTP_HOST="localhost"), emu, upn)
 
     return factory

@@ -14,7 +14,7 @@ from emulator import demo
 from emulator.control import EmulatorProcess
 from portal.auth.msal_app import CACHE_KEY
 from portal.models import User
-from tests.conftest import sign_in, sign_in_at_emulator
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -96,14 +96,14 @@ def test_sign_in_rotates_the_session_key(emu: EmulatorProcess) -> None:
     client = Client(HTTP_HOST="localhost")
     client.get("/auth/sign-in/microsoft")
     before = client.session.session_key
-    sign_in(client, "rey.reader@contoso.example")
+    sign_in(client, emu, "rey.reader@contoso.example")
     assert client.session.session_key != before
 
 
 def test_a_tampered_state_is_refused(emu: EmulatorProcess) -> None:
     client = Client(HTTP_HOST="localhost")
     start = client.get("/auth/sign-in/microsoft")
-    callback = urlsplit(sign_in_at_emulator(start["Location"], "ada.admin@contoso.example"))
+    callback = urlsplit(emu.complete_sign_in(start["Location"], "ada.admin@contoso.example"))
     query = parse_qs(callback.query)
     response = client.get(callback.path, {"code": query["code"][0], "state": "forged-state"})
     assert response.status_code == 400
@@ -114,7 +114,7 @@ def test_a_tampered_state_is_refused(emu: EmulatorProcess) -> None:
 def test_a_replayed_callback_is_refused(emu: EmulatorProcess) -> None:
     client = Client(HTTP_HOST="localhost")
     start = client.get("/auth/sign-in/microsoft")
-    callback = urlsplit(sign_in_at_emulator(start["Location"], "ada.admin@contoso.example"))
+    callback = urlsplit(emu.complete_sign_in(start["Location"], "ada.admin@contoso.example"))
     assert client.get(f"{callback.path}?{callback.query}").status_code == 302
     client.post("/auth/sign-out")
     replay = client.get(f"{callback.path}?{callback.query}")
@@ -141,12 +141,14 @@ def test_an_error_from_the_identity_provider_is_shown(emu: EmulatorProcess) -> N
 def test_next_never_leaves_the_site(emu: EmulatorProcess, target: str) -> None:
     client = Client(HTTP_HOST="localhost")
     start = client.get("/auth/sign-in/microsoft", {"next": target})
-    callback = urlsplit(sign_in_at_emulator(start["Location"], "ada.admin@contoso.example"))
+    callback = urlsplit(emu.complete_sign_in(start["Location"], "ada.admin@contoso.example"))
     assert client.get(f"{callback.path}?{callback.query}")["Location"] == "/"
 
 
 def test_next_returns_to_a_same_site_path(emu: EmulatorProcess) -> None:
-    client = sign_in(Client(HTTP_HOST="localhost"), "ada.admin@contoso.example", next_url="/sets/")
+    client = sign_in(
+        Client(HTTP_HOST="localhost"), emu, "ada.admin@contoso.example", next_url="/sets/"
+    )
     assert client.get("/sets/").status_code == 200
 
 

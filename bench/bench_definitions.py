@@ -1,0 +1,155 @@
+"""Round trips and server time of the attribute-set pages, on the demo tenant and at 500.
+
+    .venv/bin/python bench/bench_definitions.py [--runs 20]
+
+Starts its own emulator and a throwaway SQLite database, signs in as ada.admin through
+the real MSAL flow, and times the sets list and set pages with Django's test client
+(server time here includes the Graph calls to the local emulator). Then it creates
+definitions through Graph until the tenant holds 500 active ones and measures again.
+It prints a table; it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emulator import demo  # noqa: E402
+from emulator.control import EmulatorProcess  # noqa: E402
+
+ADA = "ada.admin@contoso.example"
+PAGES = ["/sets/", "/sets/Engineering/"]
+
+
+def configure_django(emulator: EmulatorProcess, workdir: Path) -> None:
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "bench-only-secret-key-that-is-long-enough-to-pass",
+            "ALLOWED_HOSTS": "localhost,testserver",
+            "SECURE_COOKIES": "false",
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "PORTAL_TENANT_ID": demo.TENANT_ID,
+            "PORTAL_CLIENT_ID": demo.PORTAL_CLIENT_ID,
+            "PORTAL_CLIENT_SECRET": demo.PORTAL_CLIENT_SECRET,
+            "PORTAL_AUTHORITY": emulator.authority,
+            "PORTAL_GRAPH_URL": emulator.graph_root,
+            "PORTAL_CA_BUNDLE": str(emulator.ca_path),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def signed_in_client(emulator: EmulatorProcess) -> Any:
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    start = client.get("/auth/sign-in/microsoft")
+    callback = urlsplit(emulator.complete_sign_in(start["Location"], ADA))
+    finished = client.get(f"{callback.path}?{callback.query}")
+    assert finished.status_code == 302, finished.content[:500]
+    client.get("/")  # reads and caches the roles, as the home page does after sign-in
+    return client
+
+
+def measure(client: Any, path: str, runs: int) -> dict[str, float]:
+    timings, trips = [], set()
+    client.get(path)  # warm: discovery metadata, connections
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+        trips.add(int(response["X-Graph-Round-Trips"]))
+    ordered = sorted(timings)
+    return {
+        "median": statistics.median(ordered),
+        "p95": ordered[max(0, int(len(ordered) * 0.95) - 1)],
+        "trips": max(trips),
+        "bytes": len(response.content),
+    }
+
+
+def grow_to_500_active(emulator: EmulatorProcess) -> int:
+    """Adds sets Bulk01.. with definitions of every shape until 500 are active."""
+    token = emulator.password_token(ADA)
+    existing = emulator.graph(
+        "GET", "/directory/customSecurityAttributeDefinitions", token=token, params={"$top": "999"}
+    ).json()["value"]
+    active = sum(1 for d in existing if d["status"] == "Available")
+    created, set_number = 0, 0
+    while active < 500:
+        set_number += 1
+        name = f"Bulk{set_number:02d}"
+        emulator.graph("POST", "/directory/attributeSets", token=token, json={"id": name})
+        for index in range(min(100, 500 - active)):
+            kind = ("String", "Integer", "Boolean")[index % 3]
+            body: dict[str, Any] = {
+                "attributeSet": name,
+                "name": f"Attribute{index:03d}",
+                "description": f"Generated attribute {index} of {name}",
+                "type": kind,
+                "isCollection": kind != "Boolean" and index % 2 == 0,
+                "isSearchable": True,
+                "status": "Available",
+                "usePreDefinedValuesOnly": kind == "String",
+            }
+            if kind == "String":
+                body["allowedValues"] = [
+                    {"id": f"Value{v:02d}", "isActive": True} for v in range(index % 20 + 1)
+                ]
+            response = emulator.graph(
+                "POST", "/directory/customSecurityAttributeDefinitions", token=token, json=body
+            )
+            assert response.status_code == 201, response.text
+            active += 1
+            created += 1
+    return created
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        workdir = Path(scratch)
+        emulator = EmulatorProcess(seed="demo", ca_dir=workdir / "ca").start()
+        try:
+            configure_django(emulator, workdir)
+            client = signed_in_client(emulator)
+            rows = [("demo tenant", path, measure(client, path, args.runs)) for path in PAGES]
+            created = grow_to_500_active(emulator)
+            big = [*PAGES, "/sets/Bulk01/"]
+            rows += [("500 active definitions", p, measure(client, p, args.runs)) for p in big]
+        finally:
+            emulator.stop()
+    print(f"\nAttribute-set pages: {args.runs} requests each ({created} definitions added for 500)")
+    print(
+        f"{'tenant':<24} {'page':<20} {'Graph calls':>11} {'median ms':>10} {'p95 ms':>8} {'KB':>6}"
+    )
+    for tenant, path, result in rows:
+        print(
+            f"{tenant:<24} {path:<20} {result['trips']:>11} {result['median']:>10.1f} "
+            f"{result['p95']:>8.1f} {result['bytes'] / 1024:>6.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
