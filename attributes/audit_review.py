@@ -32,8 +32,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.db.models import Q, QuerySet
-from django.db.models.functions import Upper
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast, Upper
 from django.urls import NoReverseMatch, reverse
 
 from attributes.capabilities import Reach
@@ -522,22 +522,62 @@ def diff(before: Any, after: Any) -> list[DiffEntry]:
 
 def export_rows(
     records: QuerySet[AuditRecord], *, chunk: int = EXPORT_CHUNK
-) -> Iterator[tuple[Any, ...]]:
-    """Every record, oldest first, fetched `chunk` rows at a time along the keyset.
+) -> Iterator[list[Any]]:
+    """Every record as a list of EXPORT_FIELDS, oldest first, `chunk` rows per query.
 
     Memory stays flat whatever the size: one chunk of tuples is alive at a time, and
-    each query starts where the previous one ended instead of skipping rows.
+    each query starts where the previous one ended (keyset) instead of skipping rows.
+    Times come as ISO 8601 text, `before` and `after` as compact JSON text (None for
+    SQL NULL), ready for either format.
     """
-    query = records.order_by(*OLDEST_FIRST)
+    columns = [_JSON_TEXT.get(name, name) for name in EXPORT_FIELDS]
+    query = records.annotate(
+        **{alias: Cast(name, TextField()) for name, alias in _JSON_TEXT.items()}
+    ).order_by(*OLDEST_FIRST)
+    compact = _CompactJson()
     position: tuple[datetime, int] | None = None
     while True:
         page = query if position is None else newer_than(query, *position)
-        batch = list(page.values_list(*EXPORT_FIELDS)[:chunk])
-        yield from batch
+        batch = list(page.values_list(*columns)[:chunk])
+        for row in batch:
+            cells = list(row)
+            for index in _TIMES:
+                if cells[index] is not None:
+                    # Aware datetimes in UTC (USE_TZ); isoformat keeps the offset.
+                    cells[index] = cells[index].isoformat()
+            cells[_BEFORE] = compact(cells[_BEFORE])
+            cells[_AFTER] = compact(cells[_AFTER])
+            yield cells
         if len(batch) < chunk:
             return
         last = batch[-1]
         position = (last[1], last[0])
+
+
+# The JSON columns are read as the database's text, so rows skip the JSONField's decoding;
+# the text becomes compact JSON through a small cache, since before/after values repeat.
+_JSON_TEXT = {"before": "before_json", "after": "after_json"}
+_BEFORE, _AFTER = (EXPORT_FIELDS.index(name) for name in ("before", "after"))
+_TIMES = tuple(EXPORT_FIELDS.index(name) for name in ("created_at", "completed_at"))
+_compact = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
+
+
+class _CompactJson:
+    """Database JSON text → compact JSON text, remembering up to `size` recent answers."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.known: dict[str, str] = {}
+
+    def __call__(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        answer = self.known.get(text)
+        if answer is None:
+            if len(self.known) >= self.size:
+                self.known.clear()
+            answer = self.known[text] = _compact(json.loads(text))
+        return answer
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -548,16 +588,22 @@ def guard_cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, dict | list | bool | int | float):
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    else:
-        text = str(value)
-    return guard_cell(text)
+_TEXTS = tuple(
+    index
+    for index, name in enumerate(EXPORT_FIELDS)
+    if name not in ("seq", "created_at", "completed_at")
+)
+_FORMULA_CHARS = frozenset(_FORMULA_STARTS)
+_plain = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def csv_cells(cells: list[Any]) -> list[Any]:
+    """An export row as CSV cells: formulas neutralised (in place, for speed)."""
+    for index in _TEXTS:
+        text = cells[index]
+        if text and text[0] in _FORMULA_CHARS:
+            cells[index] = "'" + text
+    return cells
 
 
 class _Echo:
@@ -573,7 +619,7 @@ def csv_stream(records: QuerySet[AuditRecord], *, batch: int = 500) -> Iterator[
     yield "\ufeff" + writer.writerow(EXPORT_FIELDS)
     lines: list[str] = []
     for row in export_rows(records):
-        lines.append(writer.writerow([_cell(value) for value in row]))
+        lines.append(writer.writerow(csv_cells(row)))
         if len(lines) >= batch:
             yield "".join(lines)
             lines = []
@@ -581,10 +627,15 @@ def csv_stream(records: QuerySet[AuditRecord], *, batch: int = 500) -> Iterator[
         yield "".join(lines)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+_PLAIN_FIELDS = tuple(name for name in EXPORT_FIELDS if name not in _JSON_TEXT)
+_PLAIN_POSITIONS = tuple(EXPORT_FIELDS.index(name) for name in _PLAIN_FIELDS)
+
+
+def _json_object(cells: list[Any]) -> str:
+    # The JSON columns are already JSON text: spliced in, not encoded twice.
+    head = _plain({name: cells[i] for name, i in zip(_PLAIN_FIELDS, _PLAIN_POSITIONS, strict=True)})
+    before, after = cells[_BEFORE] or "null", cells[_AFTER] or "null"
+    return f'{head[:-1]},"before":{before},"after":{after}}}'
 
 
 def json_stream(records: QuerySet[AuditRecord], *, batch: int = 500) -> Iterator[str]:
@@ -593,10 +644,7 @@ def json_stream(records: QuerySet[AuditRecord], *, batch: int = 500) -> Iterator
     separator = "\n"
     items: list[str] = []
     for row in export_rows(records):
-        items.append(
-            separator
-            + json.dumps(dict(zip(EXPORT_FIELDS, row, strict=True)), default=_json_default)
-        )
+        items.append(separator + _json_object(row))
         separator = ",\n"
         if len(items) >= batch:
             yield "".join(items)
