@@ -34,10 +34,17 @@ def _add(form: forms.Form, field: str | None, messages: Iterable[str]) -> None:
 
 
 class PortalForm(forms.Form):
-    """Labels without Django's trailing colon; the layout already separates them."""
+    """Labels without Django's trailing colon; the layout already separates them.
+
+    `id_prefix` keeps element ids unique when several forms share a page (each has a
+    reason field), so every label points at its own input.
+    """
+
+    id_prefix = "id"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
         super().__init__(*args, **kwargs)
 
 
@@ -239,6 +246,7 @@ class DefinitionCreateForm(PortalForm):
 
 
 class DefinitionEditForm(PortalForm):
+    id_prefix = "edit"
     description = forms.CharField(required=False, max_length=400, strip=True)
     allow_other_values = forms.BooleanField(
         required=False,
@@ -260,6 +268,7 @@ class DefinitionEditForm(PortalForm):
 
 
 class AddValuesForm(PortalForm):
+    id_prefix = "add"
     values = forms.CharField(
         label="New predefined values",
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
@@ -301,6 +310,7 @@ class ReasonForm(PortalForm):
 
 
 class HelpTextForm(PortalForm):
+    id_prefix = "help"
     text = forms.CharField(
         required=False,
         max_length=1000,

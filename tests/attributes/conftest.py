@@ -48,9 +48,9 @@ def graph_as(emu: EmulatorProcess) -> Callable[..., Any]:
     return call
 
 
-def field_errors(html: str, field: str) -> list[str]:
-    """The error messages rendered under one form field (Django's `id_<field>_error` list)."""
-    block = re.search(rf'<ul class="errorlist" id="id_{field}_error">(.*?)</ul>', html, re.S)
+def field_errors(html: str, field: str, *, form: str = "id") -> list[str]:
+    """The error messages rendered under one form field (Django's `<form>_<field>_error`)."""
+    block = re.search(rf'<ul class="errorlist" id="{form}_{field}_error">(.*?)</ul>', html, re.S)
     return (
         [unescape(e) for e in re.findall(r"<li>(.*?)</li>", block.group(1), re.S)] if block else []
     )

@@ -482,7 +482,7 @@ def test_adding_one_value_and_then_several(
 
 def test_adding_an_existing_value_is_refused_at_the_field(ada: Client) -> None:
     html = _post(ada, "/sets/Engineering/attributes/Project/values", {"values": "Alpine"})
-    assert any("already defined: Alpine" in e for e in field_errors(html, "values"))
+    assert any("already defined: Alpine" in e for e in field_errors(html, "values", form="add"))
 
 
 def test_deactivating_and_reactivating_a_value(ada: Client, graph_as: GraphAs) -> None:
