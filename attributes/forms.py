@@ -90,11 +90,9 @@ class AttributeSetCreateForm(PortalForm):
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
-        errors = validators.name_errors(name, what="attribute set")
-        errors = errors or validators.unique_name_errors(
-            name, self.existing_names, what="an attribute set"
-        )
-        errors = errors or validators.set_capacity_errors(sets=len(self.existing_names))
+        errors = validators.new_name_errors(
+            name, lambda: self.existing_names, what="attribute set", among="an attribute set"
+        ) or validators.set_capacity_errors(sets=len(self.existing_names))
         if errors:
             raise forms.ValidationError(errors)
         return name
@@ -207,9 +205,8 @@ class DefinitionCreateForm(PortalForm):
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"]
-        errors = validators.name_errors(name, what="attribute")
-        errors = errors or validators.unique_name_errors(
-            name, self.existing_names, what="an attribute in this set"
+        errors = validators.new_name_errors(
+            name, lambda: self.existing_names, what="attribute", among="an attribute in this set"
         )
         if errors:
             raise forms.ValidationError(errors)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 NAME_MAX = 32
@@ -67,6 +67,14 @@ def unique_name_errors(value: str, existing: Iterable[str], *, what: str) -> lis
         return []
     same = "" if taken == value else f" as {taken!r} (names are unique regardless of case)"
     return [f"There is already {what} named {value!r}{same}. Choose another name."]
+
+
+def new_name_errors(
+    value: str, existing: Callable[[], Iterable[str]], *, what: str, among: str
+) -> list[str]:
+    """A name for a new set or attribute: the naming rules, then (only if they pass, since
+    it may cost a Graph call) uniqueness among `existing()`."""
+    return name_errors(value, what=what) or unique_name_errors(value, existing(), what=among)
 
 
 def description_errors(value: str) -> list[str]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
 from attributes import directory
 from attributes.actions import StaleEdit
-from attributes.audit import Actor, Target, record_change
+from attributes.audit import Actor, Change, Target, record_change
 from attributes.directory import (
     AVAILABLE,
     DEFINITIONS,
@@ -44,6 +45,56 @@ def _path(definition: Definition) -> str:
     return f"{DEFINITIONS}/{segment(definition.id)}"
 
 
+def _recorded(
+    graph: GraphClient,
+    actor: Actor,
+    action: Action,
+    target: Target,
+    *,
+    attribute_set: str,
+    attribute: str = "",
+    before: Any = None,
+    after: Any = None,
+    reason: str,
+) -> AbstractContextManager[Change]:
+    """record_change for schema changes, settled by re-reading Graph when uncertain."""
+    return record_change(
+        actor=actor,
+        action=action,
+        target=target,
+        attribute_set=attribute_set,
+        attribute=attribute,
+        before=before,
+        after=after,
+        reason=reason,
+        graph=graph,
+        is_applied=lambda record: is_applied(graph, record),
+    )
+
+
+def _definition_change(
+    graph: GraphClient,
+    actor: Actor,
+    action: Action,
+    definition: Definition,
+    *,
+    before: Any = None,
+    after: Any = None,
+    reason: str,
+) -> AbstractContextManager[Change]:
+    return _recorded(
+        graph,
+        actor,
+        action,
+        _definition_target(definition),
+        attribute_set=definition.attribute_set,
+        attribute=definition.name,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
 def create_set(
     *,
     graph: GraphClient,
@@ -57,15 +108,14 @@ def create_set(
     if max_attributes is not None:
         body["maxAttributesPerSet"] = max_attributes
     new = AttributeSet(name, description, max_attributes)
-    with record_change(
-        actor=actor,
-        action=Action.SET_CREATED,
-        target=_set_target(name),
+    with _recorded(
+        graph,
+        actor,
+        Action.SET_CREATED,
+        _set_target(name),
         attribute_set=name,
         after=new.as_audit(),
         reason=reason,
-        graph=graph,
-        is_applied=lambda record: is_applied(graph, record),
     ):
         created = graph.create(SETS, body, find_existing=lambda: _set_or_none(graph, name))
     return AttributeSet.from_graph(created) if created else new
@@ -93,16 +143,15 @@ def update_set(
     updated = replace(current, description=description, max_attributes=max_attributes)
     if updated == current:
         return current
-    with record_change(
-        actor=actor,
-        action=Action.SET_UPDATED,
-        target=_set_target(current.id),
+    with _recorded(
+        graph,
+        actor,
+        Action.SET_UPDATED,
+        _set_target(current.id),
         attribute_set=current.id,
         before=current.as_audit(),
         after=updated.as_audit(),
         reason=reason,
-        graph=graph,
-        is_applied=lambda record: is_applied(graph, record),
     ):
         graph.patch(
             f"{SETS}/{segment(current.id)}",
@@ -155,16 +204,8 @@ def create_definition(
         **new.as_audit(),
         "allowedValues": values,
     }
-    with record_change(
-        actor=actor,
-        action=Action.DEFINITION_CREATED,
-        target=_definition_target(new),
-        attribute_set=attribute_set,
-        attribute=name,
-        after=after,
-        reason=reason,
-        graph=graph,
-        is_applied=lambda record: is_applied(graph, record),
+    with _definition_change(
+        graph, actor, Action.DEFINITION_CREATED, new, after=after, reason=reason
     ):
         graph.create(
             DEFINITIONS,
@@ -203,17 +244,14 @@ def update_definition(
         description=description,
         use_predefined_only=current.use_predefined_only and not allow_other_values,
     )
-    with record_change(
-        actor=actor,
-        action=Action.DEFINITION_UPDATED,
-        target=_definition_target(current),
-        attribute_set=current.attribute_set,
-        attribute=current.name,
+    with _definition_change(
+        graph,
+        actor,
+        Action.DEFINITION_UPDATED,
+        current,
         before=current.as_audit(),
         after=updated.as_audit(),
         reason=reason,
-        graph=graph,
-        is_applied=lambda record: is_applied(graph, record),
     ):
         graph.patch(_path(current), body)
     return updated
@@ -228,17 +266,14 @@ def set_definition_status(
     if current.status == status:
         raise StaleEdit(current, f"The attribute {seen.name}")
     updated = replace(current, status=status)
-    with record_change(
-        actor=actor,
-        action=Action.DEFINITION_REACTIVATED if active else Action.DEFINITION_DEACTIVATED,
-        target=_definition_target(current),
-        attribute_set=current.attribute_set,
-        attribute=current.name,
+    with _definition_change(
+        graph,
+        actor,
+        Action.DEFINITION_REACTIVATED if active else Action.DEFINITION_DEACTIVATED,
+        current,
         before=current.as_audit(),
         after=updated.as_audit(),
         reason=reason,
-        graph=graph,
-        is_applied=lambda record: is_applied(graph, record),
     ):
         graph.patch(_path(current), {"status": status})
     return updated
@@ -253,17 +288,14 @@ def add_values(
     if clash := [v for v in values if v in already]:
         raise StaleEdit(current, f"The values {', '.join(clash)} of {seen.name}")
     new = [{"id": v, "isActive": True} for v in values]
-    with record_change(
-        actor=actor,
-        action=Action.VALUE_ADDED,
-        target=_definition_target(current),
-        attribute_set=current.attribute_set,
-        attribute=current.name,
+    with _definition_change(
+        graph,
+        actor,
+        Action.VALUE_ADDED,
+        current,
         before={"allowedValues": sorted(already)},
         after={"added": values},
         reason=reason,
-        graph=graph,
-        is_applied=lambda record: is_applied(graph, record),
     ):
         if len(new) == 1:
             graph.create(
@@ -301,17 +333,14 @@ def set_value_active(
         raise NotFound(f"{value!r} is not a predefined value of {current.name}.", code="NotFound")
     if existing.is_active == active:
         raise StaleEdit(current, f"The value {value!r} of {seen.name}")
-    with record_change(
-        actor=actor,
-        action=Action.VALUE_REACTIVATED if active else Action.VALUE_DEACTIVATED,
-        target=_definition_target(current),
-        attribute_set=current.attribute_set,
-        attribute=current.name,
+    with _definition_change(
+        graph,
+        actor,
+        Action.VALUE_REACTIVATED if active else Action.VALUE_DEACTIVATED,
+        current,
         before={"value": value, "isActive": existing.is_active},
         after={"value": value, "isActive": active},
         reason=reason,
-        graph=graph,
-        is_applied=lambda record: is_applied(graph, record),
     ):
         graph.patch(f"{_path(current)}/allowedValues/{segment(value)}", {"isActive": active})
     return replace(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,6 +33,7 @@ from attributes.forms import (
     DefinitionCreateForm,
     DefinitionEditForm,
     HelpTextForm,
+    PortalForm,
     ReasonForm,
 )
 from attributes.models import HelpText
@@ -150,13 +155,19 @@ def definition_create(request: PortalRequest, set_name: str) -> HttpResponse:
 def check_definition_name(request: PortalRequest, set_name: str) -> HttpResponse:
     readable_set(request, set_name)
     name = request.GET.get("name", "")
-    errors = validators.name_errors(name, what="attribute") if name else []
-    if name and not errors:
-        existing = [
-            d.name
-            for d in directory.list_definitions(graph_for(request), set_name, with_values=False)
-        ]
-        errors = validators.unique_name_errors(name, existing, what="an attribute in this set")
+    errors = (
+        validators.new_name_errors(
+            name,
+            lambda: [
+                d.name
+                for d in directory.list_definitions(graph_for(request), set_name, with_values=False)
+            ],
+            what="attribute",
+            among="an attribute in this set",
+        )
+        if name
+        else []
+    )
     return render(request, "attributes/_name_feedback.html", {"name": name, "errors": errors})
 
 
@@ -222,6 +233,33 @@ def _render_detail_with(
     return render(request, "attributes/definitions/detail.html", context)
 
 
+def _attempt(
+    request: PortalRequest,
+    set_name: str,
+    change: Callable[[], object],
+    *,
+    done: str,
+    form: PortalForm | None = None,
+) -> bool:
+    """Runs an action. True when the page should show the attribute's current state: it
+    went through (with `done` as the message) or the attribute changed meanwhile. False
+    when Graph refused it; the reason is on `form`, or without a form on an error page."""
+    try:
+        change()
+    except StaleEdit as stale:
+        messages.warning(request, f"{stale} Its current state is shown; check it and try again.")
+    except GraphError as exc:
+        if form is None:
+            if isinstance(exc, Forbidden):
+                exc.needed = capabilities(request).why_not_write_definitions(set_name)
+            raise
+        _on_form(request, form, exc, set_name)
+        return False
+    else:
+        messages.success(request, done)
+    return True
+
+
 @require_POST
 @require_attribute_role
 def definition_edit(request: PortalRequest, set_name: str, name: str) -> HttpResponse:
@@ -230,25 +268,17 @@ def definition_edit(request: PortalRequest, set_name: str, name: str) -> HttpRes
     form = DefinitionEditForm(request.POST, definition=definition)
     if form.is_valid():
         data = form.cleaned_data
-        seen = Definition(**{**definition.__dict__, "description": data["seen_description"]})
-        try:
-            update_definition(
-                graph=graph_for(request),
-                actor=Actor.from_request(request),
-                seen=seen,
-                description=data["description"],
-                allow_other_values=data.get("allow_other_values", False),
-                reason=data["reason"],
-            )
-        except StaleEdit as stale:
-            messages.warning(
-                request, f"{stale} Its current state is shown; check it and save again."
-            )
-            return _detail(set_name, name)
-        except GraphError as exc:
-            _on_form(request, form, exc, set_name)
-        else:
-            messages.success(request, f"The attribute {definition.name} was updated.")
+        seen = replace(definition, description=data["seen_description"])
+        edit = partial(
+            update_definition,
+            graph=graph_for(request),
+            actor=Actor.from_request(request),
+            seen=seen,
+            description=data["description"],
+            allow_other_values=data.get("allow_other_values", False),
+            reason=data["reason"],
+        )
+        if _attempt(request, set_name, edit, done=f"The attribute {name} was updated.", form=form):
             return _detail(set_name, name)
     return _render_detail_with(request, definition, edit_form=form)
 
@@ -263,25 +293,16 @@ def values_add(request: PortalRequest, set_name: str, name: str) -> HttpResponse
     )
     if form.is_valid():
         values = form.cleaned_data["values"]
-        try:
-            add_values(
-                graph=graph_for(request),
-                actor=Actor.from_request(request),
-                seen=definition,
-                values=values,
-                reason=form.cleaned_data["reason"],
-            )
-        except StaleEdit as stale:
-            messages.warning(request, f"{stale} The current values are shown.")
-            return _detail(set_name, name)
-        except GraphError as exc:
-            _on_form(request, form, exc, set_name)
-        else:
-            added = ", ".join(values)
-            messages.success(
-                request,
-                f"Added {len(values)} predefined value{'s' if len(values) > 1 else ''}: {added}.",
-            )
+        add = partial(
+            add_values,
+            graph=graph_for(request),
+            actor=Actor.from_request(request),
+            seen=definition,
+            values=values,
+            reason=form.cleaned_data["reason"],
+        )
+        done = f"Added {len(values)} predefined value{pluralize(values)}: {', '.join(values)}."
+        if _attempt(request, set_name, add, done=done, form=form):
             return _detail(set_name, name)
     return _render_detail_with(request, definition, values_form=form)
 
@@ -294,25 +315,20 @@ def value_status(request: PortalRequest, set_name: str, name: str, value: str) -
     active = request.POST.get("active") == "true"
     form = ReasonForm(request.POST)
     form.is_valid()
-    try:
-        set_value_active(
-            graph=graph_for(request),
-            actor=Actor.from_request(request),
-            seen=definition,
-            value=value,
-            active=active,
-            reason=form.cleaned_data.get("reason", ""),
-        )
-    except StaleEdit as stale:
-        messages.warning(request, f"{stale} The current values are shown.")
-    except GraphError as exc:
-        if isinstance(exc, Forbidden):
-            exc.needed = capabilities(request).why_not_write_definitions(set_name)
-        raise
+    toggle = partial(
+        set_value_active,
+        graph=graph_for(request),
+        actor=Actor.from_request(request),
+        seen=definition,
+        value=value,
+        active=active,
+        reason=form.cleaned_data.get("reason", ""),
+    )
+    if active:
+        done = f"The value {value!r} was reactivated."
     else:
-        verb = "reactivated" if active else "deactivated"
-        note = "" if active else " Objects that already hold it keep it."
-        messages.success(request, f"The value {value!r} was {verb}.{note}")
+        done = f"The value {value!r} was deactivated. Objects that already hold it keep it."
+    _attempt(request, set_name, toggle, done=done)
     return _detail(set_name, name)
 
 
@@ -326,25 +342,17 @@ def definition_status(request: PortalRequest, set_name: str, name: str) -> HttpR
     form = ReasonForm(request.POST if request.method == "POST" else None)
     blockers = _reactivation_blockers(request, definition) if activate else []
     if request.method == "POST" and form.is_valid() and not blockers:
-        try:
-            set_definition_status(
-                graph=graph_for(request),
-                actor=Actor.from_request(request),
-                seen=definition,
-                active=activate,
-                reason=form.cleaned_data["reason"],
-            )
-        except StaleEdit as stale:
-            messages.warning(request, f"{stale} Its current state is shown.")
-            return _detail(set_name, name)
-        except GraphError as exc:
-            _on_form(request, form, exc, set_name)
-        else:
-            verb = "reactivated" if activate else "deactivated"
-            messages.success(
-                request,
-                f"The attribute {definition.name} was {verb}. Existing assignments were not changed.",
-            )
+        change = partial(
+            set_definition_status,
+            graph=graph_for(request),
+            actor=Actor.from_request(request),
+            seen=definition,
+            active=activate,
+            reason=form.cleaned_data["reason"],
+        )
+        verb = "reactivated" if activate else "deactivated"
+        done = f"The attribute {name} was {verb}. Existing assignments were not changed."
+        if _attempt(request, set_name, change, done=done, form=form):
             return _detail(set_name, name)
     context = {
         "definition": definition,

@@ -78,10 +78,16 @@ def set_list(request: PortalRequest) -> HttpResponse:
 def check_set_name(request: PortalRequest) -> HttpResponse:
     """Live feedback on a new set's name while it is typed."""
     name = request.GET.get("name", "")
-    errors = validators.name_errors(name, what="attribute set") if name else []
-    if name and not errors:
-        existing = [s.id for s in directory.list_sets(graph_for(request))]
-        errors = validators.unique_name_errors(name, existing, what="an attribute set")
+    errors = (
+        validators.new_name_errors(
+            name,
+            lambda: [s.id for s in directory.list_sets(graph_for(request))],
+            what="attribute set",
+            among="an attribute set",
+        )
+        if name
+        else []
+    )
     return render(request, "attributes/_name_feedback.html", {"name": name, "errors": errors})
 
 
