@@ -425,19 +425,44 @@ def timeline_url(target_type: str, target_id: str) -> str | None:
 
 @dataclass(frozen=True)
 class Row:
-    """A record as a list shows it, with its links and a short before → after."""
+    """A record as a list shows it, with its links and a short before → after.
+
+    Links and labels are worked out here once, not per row in the template (which is
+    most of a page's server time; see bench/bench_audit.py)."""
 
     record: AuditRecord
+    detail_url: str
     timeline_url: str | None
     changes: list[DiffEntry]
+    badge: str
+    action: str
+    outcome: str
+    target_type: str
+
+
+OUTCOME_BADGES = {
+    Outcome.SUCCEEDED: "badge-ok",
+    Outcome.FAILED: "badge-error",
+    Outcome.UNKNOWN: "badge-warn",
+    Outcome.PENDING: "badge-off",
+}
+_ACTIONS = dict(Action.choices)
+_OUTCOMES = dict(Outcome.choices)
+_TARGET_TYPES = dict(TargetType.choices)
 
 
 def rows(page: Page) -> list[Row]:
+    detail = reverse("attributes:audit_detail", kwargs={"seq": 1}).removesuffix("1")
     return [
         Row(
             record,
+            f"{detail}{record.seq}",
             timeline_url(record.target_type, record.target_id),
             [entry for entry in diff(record.before, record.after) if entry.change != "same"],
+            OUTCOME_BADGES.get(record.outcome, "badge-off"),
+            _ACTIONS.get(record.action, record.action),
+            _OUTCOMES.get(record.outcome, record.outcome),
+            _TARGET_TYPES.get(record.target_type, record.target_type),
         )
         for record in page.records
     ]

@@ -4,6 +4,7 @@ and Entra's own CSA audit feed beside them. Rules live in attributes.audit_revie
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -154,9 +155,9 @@ def audit_timeline(request: PortalRequest, target_type: str, target_id: str) -> 
         "page": page,
         "rows": review.rows(page),
         "links": review.page_links("", page),
-        "list_query": f"target={target_id}"
-        if target_type != TargetType.ATTRIBUTE_SET
-        else f"set={target_id}",
+        "list_query": urlencode(
+            {"set" if target_type == TargetType.ATTRIBUTE_SET else "target": target_id}
+        ),
     }
     template = "attributes/audit/timeline.html"
     return render(request, _partial(request, template, "timeline-results"), context)

@@ -430,6 +430,7 @@ def test_a_users_timeline_lists_their_records_with_before_and_after(
         in html
     )
     assert 'data-testid="includes-definitions"' not in html
+    assert f'href="/audit/?target={USER_ID}">Filter in the audit log' in html
 
 
 def test_a_sets_timeline_includes_its_definitions_and_says_so(client: Client, log: Log) -> None:
@@ -438,6 +439,7 @@ def test_a_sets_timeline_includes_its_definitions_and_says_so(client: Client, lo
     # The set itself (3) and its definition (4); not assignments to users (1, 5).
     assert seqs(response) == [4, 3]
     assert b'data-testid="includes-definitions"' in response.content
+    assert b'href="/audit/?set=Engineering">Filter in the audit log' in response.content
 
 
 def test_a_definitions_timeline(client: Client, log: Log) -> None:
