@@ -120,11 +120,16 @@ def scoped(records: QuerySet[AuditRecord], reach: Reach) -> QuerySet[AuditRecord
 
 def scope_refusal(reach: Reach, attribute_set: str) -> str:
     """Why a record of `attribute_set` is out of reach, naming the roles that would do."""
-    where = f"the attribute set {attribute_set}" if attribute_set else "no attribute set"
+    if not attribute_set:
+        return (
+            f"This record is not about any attribute set, and your roles cover {reach.label}. "
+            "Reading it needs Attribute Log Reader or Attribute Log Administrator, or an "
+            "attribute role for the whole tenant."
+        )
     return (
-        f"This is about {where}, and your roles cover {reach.label}. Reading it needs "
-        "Attribute Log Reader or Attribute Log Administrator, or an attribute role for the "
-        f"whole tenant{f' or for {attribute_set}' if attribute_set else ''}."
+        f"This is about the attribute set {attribute_set}, and your roles cover {reach.label}. "
+        "Reading it needs Attribute Log Reader or Attribute Log Administrator, or an attribute "
+        f"role for the whole tenant or for {attribute_set}."
     )
 
 
@@ -747,7 +752,8 @@ def entra_filter(data: dict[str, Any]) -> str:
 
 def is_feed_link(link: str, graph: GraphClient) -> bool:
     """Only next-page links of the feed itself are followed from a URL someone can edit."""
-    return link.startswith(f"{graph.base_url}/beta{ENTRA_FEED}?")
+    prefix = f"{graph.base_url}/beta{ENTRA_FEED}?"
+    return link.startswith(prefix) and link.isprintable() and " " not in link
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,7 @@ def test_only_links_back_into_the_feed_are_followed() -> None:
     )  # type: ignore[arg-type]
     feed = "https://graph.example/beta/auditLogs/customSecurityAttributeAudits?$skiptoken=x"
     assert review.is_feed_link(feed, graph)
+    assert not review.is_feed_link(feed + "\r\nX-Injected: 1", graph)
     assert not review.is_feed_link("https://graph.example/v1.0/users?$skiptoken=x", graph)
     assert not review.is_feed_link(
         "https://graph.example.evil/beta/auditLogs/customSecurityAttributeAudits?x", graph

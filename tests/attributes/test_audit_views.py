@@ -217,6 +217,8 @@ def test_each_filter_narrows_the_list(
         ({"action": "explode"}, "action", "“explode” is not one of the actions"),
         ({"outcome": "maybe"}, "outcome", "“maybe” is not one of the outcomes"),
         ({"set": "x" * 65}, "set", "at most 64 characters"),
+        ({"q": "a\x00b"}, "q", "Null characters are not allowed"),
+        ({"since": "2026-03-01\x00"}, "since", "is neither"),
     ],
 )
 def test_bad_filter_input_gets_a_message_at_its_field(
@@ -382,6 +384,14 @@ def test_a_record_outside_the_leads_sets_is_403_naming_the_role(client: Client, 
     assert "Attribute Log Reader" in text
     # A lead is no log reader: no Graph lookup is offered.
     assert "?entra=1" not in client.get("/audit/5").content.decode()
+
+
+def test_a_record_of_no_set_is_for_tenant_wide_readers_only(client: Client) -> None:
+    (unscoped,) = seed(record(attribute_set="", attribute=""))
+    refused = sign_in(client, LEAD).get(f"/audit/{unscoped.seq}")
+    assert refused.status_code == 403
+    assert "This record is not about any attribute set" in unescape(refused.content.decode())
+    assert sign_in(Client(), TENANT_READER).get(f"/audit/{unscoped.seq}").status_code == 200
 
 
 def test_hostile_strings_are_rendered_escaped(client: Client) -> None:
