@@ -37,6 +37,12 @@ def _partial(request: PortalRequest, template: str, name: str) -> str:
     return f"{template}#{name}" if request.htmx and request.htmx.target == name else template
 
 
+def _invalid_status(request: PortalRequest) -> int:
+    # A page with bad filters is a 400; for htmx, the fragment with the messages is the
+    # expected answer to typing, so it is a 200 (htmx would log a 4xx as an error).
+    return 200 if request.htmx else 400
+
+
 def _list_context(
     request: PortalRequest, reach: Reach, form: review.AuditFilterForm
 ) -> dict[str, Any]:
@@ -70,7 +76,7 @@ def audit_list(request: PortalRequest) -> HttpResponse:
             filtered=form.filters().active,
         )
     else:
-        status = 400
+        status = _invalid_status(request)
     return render(request, _partial(request, LIST, "audit-results"), context, status=status)
 
 
@@ -216,6 +222,6 @@ def entra_feed(request: PortalRequest) -> HttpResponse:
             paged=bool(next_link),
         )
     else:
-        status = 400
+        status = _invalid_status(request)
     template = "attributes/audit/entra.html"
     return render(request, _partial(request, template, "entra-results"), context, status=status)
