@@ -88,23 +88,22 @@ def audit_detail(request: PortalRequest, seq: int) -> HttpResponse:
     if not reach.allows(record.attribute_set or None):
         raise PermissionDenied(review.scope_refusal(reach, record.attribute_set))
     caps = capabilities(request)
+    context: dict[str, Any] = {
+        "caps": caps,
+        "record": record,
+        "entra_query": review.entra_window(record),
+    }
     if request.GET.get("entra") and caps.entra_audit_read:
-        # Loaded by htmx after the page: the Graph call never delays the record itself.
+        # htmx asks for this after the page has loaded, so the Graph call never delays
+        # the record itself; without JavaScript it is the "Look it up" link's page.
         try:
             match = review.find_in_entra(graph_for(request), record)
         except Forbidden as exc:
             exc.needed = caps.why_not_entra_audit()
             raise
-        return render(
-            request,
-            "attributes/audit/detail.html#entra-match",
-            {
-                "record": record,
-                "match": match,
-                "searched": True,
-                "entra_query": review.entra_window(record),
-            },
-        )
+        context.update(match=match, searched=True)
+        if request.htmx:
+            return render(request, "attributes/audit/detail.html#entra-match", context)
     texts = {
         "Actor": record.actor_upn,
         "Actor name": record.actor_name,
@@ -112,18 +111,15 @@ def audit_detail(request: PortalRequest, seq: int) -> HttpResponse:
         "Reason": record.reason,
         "Error message": record.error_message,
     }
-    context = {
-        "caps": caps,
-        "record": record,
-        "diff": review.diff(record.before, record.after),
-        "timeline_url": review.timeline_url(record.target_type, record.target_id),
-        "hidden": {
+    context.update(
+        diff=review.diff(record.before, record.after),
+        timeline_url=review.timeline_url(record.target_type, record.target_id),
+        hidden={
             label: review.reveal(text)
             for label, text in texts.items()
             if review.has_hidden_characters(text)
         },
-        "entra_query": review.entra_window(record),
-    }
+    )
     return render(request, "attributes/audit/detail.html", context)
 
 

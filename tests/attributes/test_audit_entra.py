@@ -90,6 +90,11 @@ def test_a_change_made_through_the_portal_is_linked_both_ways(ada: Client, ava: 
     text = " ".join(unescape(re.sub(r"<[^>]+>", " ", found.content.decode())).split())
     assert "Seen in Entra's log: Add an attribute set" in text
     assert "by ada.admin@contoso.example" in text
+    # Without JavaScript, the link gives the whole page with the answer in it.
+    page = ava.get(f"/audit/{record.seq}", {"entra": "1"}).content.decode()
+    assert "<html" in page
+    assert "Seen in Entra" in page
+    assert 'href="?entra=1"' not in page
 
 
 def test_value_changes_link_by_target_attribute_and_time(
