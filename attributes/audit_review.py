@@ -26,7 +26,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -938,9 +938,7 @@ def link_to_portal(entries: list[EntraEntry]) -> list[EntraEntry]:
     linked = []
     for entry in entries:
         matches = [(gap, r.seq) for r in candidates if (gap := same_change(r, entry)) is not None]
-        linked.append(
-            EntraEntry(**{**entry.__dict__, "portal_seq": min(matches)[1] if matches else None})
-        )
+        linked.append(replace(entry, portal_seq=min(matches)[1] if matches else None))
     return linked
 
 
