@@ -154,10 +154,11 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 # OData helpers ------------------------------------------------------------------------
@@ -209,10 +210,6 @@ def counting_round_trips() -> Iterator[RoundTrips]:
         _round_trips.reset(reset)
 
 
-def current_round_trips() -> RoundTrips | None:
-    return _round_trips.get()
-
-
 # The client ---------------------------------------------------------------------------
 
 
@@ -259,15 +256,6 @@ class BatchResponse:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
-
-    def error(self) -> GraphError | None:
-        if self.ok:
-            return None
-        fake = requests.Response()
-        fake.status_code = self.status
-        fake.headers.update(self.headers)
-        fake._content = requests.compat.json.dumps(self.body or {}).encode()
-        return error_from_response(fake)
 
 
 class GraphClient:
@@ -333,17 +321,11 @@ class GraphClient:
         params: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
         version: str = "v1.0",
-        limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every item of a collection, following @odata.nextLink (headers are re-sent)."""
         page = self.page(path, params=params, headers=headers, version=version)
-        seen = 0
         while True:
-            for item in page.items:
-                yield item
-                seen += 1
-                if limit is not None and seen >= limit:
-                    return
+            yield from page.items
             if not page.next_link:
                 return
             page = self.page(path, headers=headers, next_link=page.next_link)
@@ -379,11 +361,6 @@ class GraphClient:
                     raise
                 continue
             return response.json() if response.content else {}
-
-    def post(self, path: str, body: dict[str, Any], *, version: str = "v1.0") -> dict[str, Any]:
-        """A POST that is safe to repeat (Graph treats it as idempotent)."""
-        response = self._send("POST", self._url(path, version), json=body)
-        return response.json() if response.content else {}
 
     def patch(
         self,

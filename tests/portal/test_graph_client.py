@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+import requests
 
 from emulator.control import EmulatorProcess
 from portal.graph import (
@@ -16,6 +17,7 @@ from portal.graph import (
     Throttled,
     counting_round_trips,
     odata_string,
+    retry_after_seconds,
     segment,
 )
 from portal.http import http_session
@@ -204,3 +206,13 @@ def test_next_links_to_another_host_are_not_followed(graph: GraphClient) -> None
 def test_path_segments_from_input_are_refused(bad: str) -> None:
     with pytest.raises(NotFound):
         segment(bad)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("2.128", 2.128), ("0", 0.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0), ("soon", None)],
+)
+def test_retry_after_accepts_seconds_and_http_dates(header: str, expected: float | None) -> None:
+    response = requests.Response()
+    response.headers["Retry-After"] = header
+    assert retry_after_seconds(response) == expected
