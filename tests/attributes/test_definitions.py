@@ -627,3 +627,56 @@ def test_hostile_strings_are_escaped_everywhere(ada: Client, graph_as: GraphAs) 
         assert '<script>alert("x")</script>' not in html
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &#x27;quoted&#x27;" in html
     assert unicode_value in pages[2]
+
+
+WRITES = [
+    ("/sets/new", {"name": "Research", "confirm": "yes"}),
+    ("/sets/Engineering/edit", {"description": "x"}),
+    ("/sets/Engineering/attributes/new", _definition_form(confirm="yes")),
+    ("/sets/Engineering/attributes/Project/edit", {"description": "x"}),
+    ("/sets/Engineering/attributes/Project/values", {"values": "Everest"}),
+    ("/sets/Engineering/attributes/Project/values/Alpine/status", {"active": "false"}),
+    ("/sets/Engineering/attributes/Project/status", {"reason": "x"}),
+    ("/sets/Engineering/attributes/Project/help", {"text": "x"}),
+]
+
+
+@pytest.mark.parametrize(
+    "upn",
+    [
+        "lee.lead@contoso.example",
+        "ava.auditor@contoso.example",
+        "rey.reader@contoso.example",
+        "gil.global@contoso.example",
+    ],
+)
+def test_people_without_the_definition_role_cannot_change_anything(
+    signed_in: Callable[[str], Client], graph_as: GraphAs, emu: EmulatorProcess, upn: str
+) -> None:
+    client = signed_in(upn)
+    before = graph_as(
+        "GET", "/directory/customSecurityAttributeDefinitions", params={"$expand": "allowedValues"}
+    ).json()
+    for url, data in WRITES:
+        assert client.post(url, data).status_code == 403, url
+    after = graph_as(
+        "GET", "/directory/customSecurityAttributeDefinitions", params={"$expand": "allowedValues"}
+    ).json()
+    assert after == before
+    assert not AuditRecord.objects.exists()
+    assert not [
+        e
+        for e in emu.requests_log()
+        if e["method"] in {"POST", "PATCH"} and e.get("kind") == "graph"
+    ]
+
+
+def test_the_auditor_reads_definitions_without_edit_controls(
+    signed_in: Callable[[str], Client],
+) -> None:
+    ava = signed_in("ava.auditor@contoso.example")
+    sets = ava.get("/sets/").content.decode()
+    assert len(re.findall(r'data-testid="set-row"', sets)) >= 3
+    page = ava.get("/sets/Engineering/attributes/Project/").content.decode()
+    assert 'data-testid="why-not-write"' in page
+    assert "<form" not in page.split('<main id="main">')[1]
