@@ -26,7 +26,9 @@ matched case-insensitively on UPPER(column) indexes, which is the SQL `iexact` e
 "Target" (id or name) is a BitmapOr of two indexes and a top-N sort of that object's
 records. Free text over reasons uses a trigram GIN index on UPPER(reason) (what
 `icontains` compares); for frequent words the planner walks the time index instead.
-A set's timeline reads a small partial index of schema records (sets, definitions).
+A set's timeline reads a small partial index of schema records (sets, definitions);
+a definition's walks audit_target, which the planner picks once migration 0004's
+dependency statistics tell it that a target id determines the target type.
 Exports walk the time index oldest first in keyset chunks of 2,000 rows.
 """
 
