@@ -44,6 +44,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -117,6 +118,8 @@ def configure_django(url: str) -> None:
     from django.core.management import call_command
     from django.test.utils import override_settings
 
+    # whitenoise looks for STATIC_ROOT, which only collectstatic creates.
+    warnings.filterwarnings("ignore", message="No directory at")
     django.setup()
     # Templates use {% static %}; the manifest only exists after collectstatic.
     override_settings(
