@@ -31,6 +31,14 @@ def test_a_change_is_found_in_the_log_and_on_the_objects_timeline(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Attribute set updated")
     expect(rows.first).to_contain_text("Succeeded")
+    expect(page.get_by_test_id("export-csv")).to_have_attribute("href", re.compile("q=CHG-4711"))
+
+    # A malformed date is pointed out at its field, without leaving the page.
+    page.get_by_label("From (UTC)").fill("last tuesday")
+    expect(page.get_by_test_id("errors-since")).to_contain_text("is neither")
+    page.get_by_label("From (UTC)").fill("")
+    expect(page.get_by_test_id("errors-since")).to_be_empty()
+    expect(rows).to_have_count(1)
 
     # Its detail: before and after, side by side.
     rows.first.get_by_role("link", name="#").first.click()
@@ -46,4 +54,8 @@ def test_a_change_is_found_in_the_log_and_on_the_objects_timeline(
     timeline = page.get_by_test_id("timeline-row")
     expect(timeline).to_have_count(1)
     expect(timeline.first).to_contain_text("CHG-4711 rename campaign scope")
+
+    # And Entra's tab links its entry back to the portal's record.
+    page.goto(f"{live_server.url}/audit/entra")
+    expect(page.get_by_test_id("portal-link")).to_have_count(1)
     assert console_errors == []
