@@ -37,6 +37,7 @@ from django.db.models.functions import Cast, Upper
 from django.urls import NoReverseMatch, reverse
 
 from attributes.capabilities import Reach
+from attributes.forms import PortalForm
 from attributes.models import Action, AuditRecord, Outcome, TargetType
 from portal.graph import GraphClient, odata_string
 
@@ -49,34 +50,7 @@ ENTRA_PAGE_DEFAULT = 50
 
 # Every field, in the model's order: an export is a complete copy that audit tooling
 # can re-verify (the hashes are included).
-EXPORT_FIELDS = (
-    "seq",
-    "created_at",
-    "completed_at",
-    "actor_tenant_id",
-    "actor_object_id",
-    "actor_upn",
-    "actor_name",
-    "actor_ip",
-    "action",
-    "target_type",
-    "target_id",
-    "target_name",
-    "attribute_set",
-    "attribute",
-    "before",
-    "after",
-    "reason",
-    "outcome",
-    "graph_request_id",
-    "error_code",
-    "error_message",
-    "job_id",
-    "correlation_id",
-    "prev_hash",
-    "entry_hash",
-    "outcome_hash",
-)
+EXPORT_FIELDS = tuple(field.attname for field in AuditRecord._meta.concrete_fields)
 LIST_FIELDS = (
     "seq",
     "created_at",
@@ -222,7 +196,14 @@ def _choices(label: str, choices: Iterable[tuple[str, str]], anything: str) -> A
     )
 
 
-class AuditFilterForm(forms.Form):
+def _check_range(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
+    since, until = data.get("since"), data.get("until")
+    if since and until and until.end <= since.start:
+        form.add_error("until", "“To” is before “From”: no record can be in that range.")
+    return data
+
+
+class AuditFilterForm(PortalForm):
     """The list's filters; they live in the URL, so every view of the log can be linked."""
 
     actor = _text("Actor", max_length=255, help_text="UPN or object id.")
@@ -237,11 +218,7 @@ class AuditFilterForm(forms.Form):
     q = _text("Reason contains", max_length=200, search=True)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and until.end <= since.start:
-            self.add_error("until", "“To” is before “From”: no record can be in that range.")
-        return data
+        return _check_range(self, super().clean())
 
     def filters(self) -> AuditFilters:
         data = self.cleaned_data
@@ -690,7 +667,7 @@ def export_filename(extension: str, *, today: date | None = None) -> str:
 # Entra's feed -------------------------------------------------------------------------
 
 
-class EntraFilterForm(forms.Form):
+class EntraFilterForm(PortalForm):
     """Filters passed through to Graph's $filter (graph-api.md §7)."""
 
     since = MomentField(label="From (UTC)")
@@ -712,11 +689,7 @@ class EntraFilterForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and until.end <= since.start:
-            self.add_error("until", "“To” is before “From”: no record can be in that range.")
-        return data
+        return _check_range(self, super().clean())
 
     def query(self) -> str:
         if not self.is_bound:
