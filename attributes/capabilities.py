@@ -95,8 +95,10 @@ class Reach:
             return "not known (your roles could not be read; Microsoft Graph decides)"
         if self.tenant:
             return "whole tenant"
+        if len(self.sets) == 1:
+            return f"the attribute set {next(iter(self.sets))}"
         if self.sets:
-            return "attribute sets " + ", ".join(sorted(self.sets))
+            return "the attribute sets " + ", ".join(sorted(self.sets))
         return "none"
 
 

@@ -135,7 +135,7 @@ def test_a_set_scoped_lead_sees_only_records_of_their_set(client: Client, log: L
     assert response.status_code == 200
     # Record 5's set is spelled "engineering": sets compare case-insensitively.
     assert seqs(response) == [5, 4, 3, 1]
-    assert "Your roles cover attribute sets Engineering" in response.content.decode()
+    assert "Your roles cover the attribute set Engineering" in response.content.decode()
 
 
 def test_a_set_scoped_lead_cannot_widen_the_scope_with_a_filter(client: Client, log: Log) -> None:
@@ -382,7 +382,7 @@ def test_a_record_outside_the_leads_sets_is_403_naming_the_role(client: Client, 
     assert refused.status_code == 403
     text = unescape(refused.content.decode())
     assert "This is about the attribute set Marketing" in text
-    assert "your roles cover attribute sets Engineering" in text
+    assert "your roles cover the attribute set Engineering" in text
     assert "Attribute Log Reader" in text
     # A lead is no log reader: no Graph lookup is offered.
     assert "?entra=1" not in client.get("/audit/5").content.decode()

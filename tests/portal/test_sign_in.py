@@ -60,7 +60,7 @@ def _role_rows(html: str) -> list[tuple[str, str]]:
 def test_home_lists_roles_with_their_scopes(signed_in: SignedIn) -> None:
     page = signed_in("lee.lead@contoso.example").get("/").content.decode()
     assert _role_rows(page) == [("Attribute Assignment Administrator", "attribute set Engineering")]
-    assert "can read and assign values in: <strong>attribute sets Engineering" in page
+    assert "can read and assign values in: <strong>the attribute set Engineering" in page
 
 
 def test_home_lists_tenant_wide_roles(signed_in: SignedIn) -> None:
