@@ -117,38 +117,28 @@ USERS = Collection(
     objects=lambda ctx: ctx.tenant.users,
 )
 
+# What Graph returns for a service principal without $select; customSecurityAttributes
+# only when selected.
+_SERVICE_PRINCIPAL_DEFAULTS = (
+    "id",
+    "accountEnabled",
+    "alternativeNames",
+    "appDisplayName",
+    "appId",
+    "appOwnerOrganizationId",
+    "displayName",
+    "publisherName",
+    "servicePrincipalNames",
+    "servicePrincipalType",
+    "signInAudience",
+    "tags",
+)
+
 SERVICE_PRINCIPALS = Collection(
     name="servicePrincipals",
     type_name="microsoft.graph.servicePrincipal",
-    properties=(
-        "id",
-        "accountEnabled",
-        "alternativeNames",
-        "appDisplayName",
-        "appId",
-        "appOwnerOrganizationId",
-        "displayName",
-        "publisherName",
-        "servicePrincipalNames",
-        "servicePrincipalType",
-        "signInAudience",
-        "tags",
-        CSA,
-    ),
-    defaults=(
-        "id",
-        "accountEnabled",
-        "alternativeNames",
-        "appDisplayName",
-        "appId",
-        "appOwnerOrganizationId",
-        "displayName",
-        "publisherName",
-        "servicePrincipalNames",
-        "servicePrincipalType",
-        "signInAudience",
-        "tags",
-    ),
+    properties=(*_SERVICE_PRINCIPAL_DEFAULTS, CSA),
+    defaults=_SERVICE_PRINCIPAL_DEFAULTS,
     read_scopes=access.SP_READ,
     string_fields={
         "id": frozenset({"eq", "in"}),
