@@ -51,21 +51,26 @@ class Collection:
     objects: Callable[[GraphContext], dict[str, DirectoryObject]]
 
 
+# What Graph returns for a user without $select (Graph's documented default set).
+_USER_DEFAULTS = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+)
+
 USERS = Collection(
     name="users",
     type_name="microsoft.graph.user",
     properties=(
-        "businessPhones",
-        "displayName",
-        "givenName",
-        "jobTitle",
-        "mail",
-        "mobilePhone",
-        "officeLocation",
-        "preferredLanguage",
-        "surname",
-        "userPrincipalName",
-        "id",
+        *_USER_DEFAULTS,
         "accountEnabled",
         "companyName",
         "createdDateTime",
@@ -75,19 +80,7 @@ USERS = Collection(
         "usageLocation",
         CSA,
     ),
-    defaults=(
-        "businessPhones",
-        "displayName",
-        "givenName",
-        "jobTitle",
-        "mail",
-        "mobilePhone",
-        "officeLocation",
-        "preferredLanguage",
-        "surname",
-        "userPrincipalName",
-        "id",
-    ),
+    defaults=_USER_DEFAULTS,
     read_scopes=access.USER_READ_ALL,
     string_fields={
         "id": frozenset({"eq", "in"}),
