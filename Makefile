@@ -15,7 +15,7 @@ EMU := $(VAR)/emulator
 PYTHON_FOR_VENV := $(shell for c in python3.13 python3.12 python3; do \
 	if $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$c; break; fi; done)
 
-# The demo tenant's fixed identifiers (emulator/demo.py); a real tenant sets its own.
+# The demo tenant's fixed identifiers (emulator/tenant/demo.py); a real tenant sets its own.
 DEMO_TENANT := 3f1e5a2c-8d47-4b6e-9a10-5c2d7e8f9a01
 DEMO_ENV := \
 	PORTAL_TENANT_ID=$(DEMO_TENANT) \

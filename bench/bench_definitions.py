@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emulator import demo  # noqa: E402
-from emulator.control import EmulatorProcess  # noqa: E402
+from emulator.harness import EmulatorProcess  # noqa: E402
+from emulator.tenant import demo  # noqa: E402
 
 ADA = "ada.admin@contoso.example"
 PAGES = ["/sets/", "/sets/Engineering/"]

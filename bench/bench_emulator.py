@@ -26,7 +26,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from emulator.control import EmulatorProcess  # noqa: E402
+from emulator.harness import EmulatorProcess  # noqa: E402
 
 ADVANCED = {"ConsistencyLevel": "eventual"}
 FILTER = "customSecurityAttributes/Engineering/Project eq 'Baker'"

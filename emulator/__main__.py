@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from emulator.cli import main
+from emulator.server.cli import main
 
 sys.exit(main())

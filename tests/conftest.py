@@ -18,7 +18,7 @@ import pytest
 from django.test import Client, override_settings
 
 if TYPE_CHECKING:
-    from emulator.control import EmulatorProcess
+    from emulator.harness import EmulatorProcess
 
 # Playwright's sync API runs an event loop in the main thread, which makes Django's
 # async-safety check refuse ORM calls from the test body and the live server.
@@ -60,7 +60,7 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    from emulator.control import EmulatorProcess
+    from emulator.harness import EmulatorProcess
 
     process = EmulatorProcess(seed="demo", ca_dir=tmp_path_factory.mktemp("emulator-ca")).start()
     try:
@@ -74,7 +74,7 @@ def portal_settings(emulator: EmulatorProcess) -> Iterator[None]:
     """Points the portal at the emulator for the rest of the session."""
     from django.conf import settings
 
-    from emulator import demo
+    from emulator.tenant import demo
 
     browser_origin = emulator.browser_url.rstrip("/")
     csp = {**settings.SECURE_CSP, "form-action": ["'self'", browser_origin]}

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from emulator import demo
 from emulator.graph.errors import forbidden
-from emulator.model import RoleAssignment
-from emulator.tokens import Caller
+from emulator.identity.tokens import Caller
+from emulator.tenant import demo
+from emulator.tenant.model import RoleAssignment
 
 SET_SCOPE_PREFIX = "/attributesets/"
 

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from emulator import demo
 from emulator.graph import access
 from emulator.graph.context import GraphContext, Reply
 from emulator.graph.errors import bad_request, not_found, unknown_segment
 from emulator.graph.odata import Field, compile_filter, paginate, parse_filter
-from emulator.model import DirectoryObject
+from emulator.tenant import demo
+from emulator.tenant.model import DirectoryObject
 
 ADD_SET = "Add an attribute set"
 UPDATE_SET = "Update an attribute set"

@@ -11,9 +11,9 @@ from typing import Any
 from emulator.graph.access import Access
 from emulator.graph.errors import bad_request
 from emulator.graph.odata import QueryOptions, parse_query
-from emulator.model import DirectoryObject, Tenant
-from emulator.settings import RuntimeSettings
-from emulator.tokens import Caller
+from emulator.identity.tokens import Caller
+from emulator.server.switches import RuntimeSettings
+from emulator.tenant.model import DirectoryObject, Tenant
 
 QUERY_CACHE_SIZE = 32
 

@@ -30,7 +30,7 @@ from emulator.graph.odata import (
     parse_filter,
     resolve_select,
 )
-from emulator.model import DirectoryObject
+from emulator.tenant.model import DirectoryObject
 
 CSA = "customSecurityAttributes"
 _EMPTY: dict[str, Any] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator import demo
 from emulator.graph import access
 from emulator.graph.context import GraphContext, Reply
 from emulator.graph.errors import bad_request, not_found, unknown_property
@@ -24,9 +23,10 @@ from emulator.graph.odata import (
     paginate,
     parse_filter,
 )
-from emulator.model import RoleAssignment
-from emulator.rolecatalog import ROLE_DEFINITIONS, ROLES_BY_ID
-from emulator.seed import role_assignment_id
+from emulator.tenant import demo
+from emulator.tenant.model import RoleAssignment
+from emulator.tenant.rolecatalog import ROLE_DEFINITIONS, ROLES_BY_ID
+from emulator.tenant.seed import role_assignment_id
 
 ASSIGNMENT_TYPE = "microsoft.graph.unifiedRoleAssignment"
 ASSIGNMENT_FIELDS = {

@@ -31,7 +31,7 @@ from emulator.graph.odata import (
     project,
     resolve_select,
 )
-from emulator.model import (
+from emulator.tenant.model import (
     STATUS_AVAILABLE,
     STATUS_DEPRECATED,
     AllowedValue,

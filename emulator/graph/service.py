@@ -13,8 +13,6 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
-from emulator.core import Emulator
-from emulator.faults import Fault
 from emulator.graph import audits, directory, roles, schema
 from emulator.graph.batch import run_batch
 from emulator.graph.context import GraphContext, GraphRequest, Reply
@@ -27,8 +25,10 @@ from emulator.graph.errors import (
     unauthenticated,
 )
 from emulator.graph.router import Router
-from emulator.tokens import AccessTokenError, Caller
-from emulator.web import Request, Response, dump_json
+from emulator.identity.tokens import AccessTokenError, Caller
+from emulator.server.faults import Fault
+from emulator.server.state import Emulator
+from emulator.server.web import Request, Response, dump_json
 
 VERSIONS = ("v1.0", "beta")
 GRAPH_PREFIX = "/graph/"

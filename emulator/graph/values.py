@@ -15,7 +15,7 @@ from emulator.graph import access, audits
 from emulator.graph.access import SetScope
 from emulator.graph.context import GraphContext
 from emulator.graph.errors import bad_request, forbidden
-from emulator.model import AttributeDefinition, CsaAssignments, CsaValue, DirectoryObject
+from emulator.tenant.model import AttributeDefinition, CsaAssignments, CsaValue, DirectoryObject
 
 RESPONSE_SET_TYPE = "#microsoft.graph.customSecurityAttributeValue"
 REQUEST_SET_TYPES = (

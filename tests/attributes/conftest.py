@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
 
 pytestmark = pytest.mark.django_db
 

@@ -22,8 +22,8 @@ from attributes.actions.help_text import set_help_text
 from attributes.audit import Actor, Target, append
 from attributes.models import Action, AuditRecord, HelpText, Outcome, TargetType
 from attributes.reconcile import reconcile_pending
-from emulator import demo
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
+from emulator.tenant import demo
 from portal.graph import GraphClient, GraphError
 from portal.http import http_session
 

@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 
 from attributes.models import Action, AuditRecord, Outcome
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
 from tests.attributes.conftest import field_errors, form_errors
 
 pytestmark = pytest.mark.django_db(transaction=True)

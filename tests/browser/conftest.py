@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
 
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
 
 
 @pytest.fixture

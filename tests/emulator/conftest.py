@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from emulator import demo
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
+from emulator.tenant import demo
 
 ADVANCED = {"ConsistencyLevel": "eventual"}
 SET_TYPE = "#Microsoft.DirectoryServices.CustomSecurityAttributeValue"

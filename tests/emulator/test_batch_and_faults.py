@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from emulator.control import EmulatorError, EmulatorProcess
+from emulator.harness import EmulatorError, EmulatorProcess
 from tests.emulator.conftest import SET_TYPE, GraphCaller, error_of
 
 JSON = {"Content-Type": "application/json"}

@@ -13,8 +13,8 @@ import jwt
 import pytest
 import requests
 
-from emulator import demo
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
+from emulator.tenant import demo
 
 REDIRECT = "http://localhost:51234/auth/callback"
 SCOPES = "https://graph.microsoft.com/.default openid profile offline_access"

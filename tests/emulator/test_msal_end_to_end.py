@@ -14,8 +14,8 @@ import pytest
 import requests
 from playwright.sync_api import Page, Route
 
-from emulator import demo
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
+from emulator.tenant import demo
 
 SCOPES = ["https://graph.microsoft.com/.default"]
 REDIRECT = "http://localhost:59999/auth/callback"

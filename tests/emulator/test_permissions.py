@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from emulator import demo
+from emulator.tenant import demo
 from tests.emulator.conftest import ADVANCED, SET_TYPE, GraphCaller, error_of, user_id
 
 JOE = "joe.contoso@contoso.example"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from emulator.control import EmulatorError, EmulatorProcess
+from emulator.harness import EmulatorError, EmulatorProcess
 from tests.emulator.conftest import SET_TYPE, GraphCaller
 
 STARTUP_BUDGET = 3.0

@@ -8,10 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from emulator import demo
-from emulator.control_surface import ControlSurface
-from emulator.core import Emulator, Urls
-from emulator.faults import FaultConfigError, FaultInjector
 from emulator.graph.errors import GraphError
 from emulator.graph.odata import (
     Compare,
@@ -22,9 +18,13 @@ from emulator.graph.odata import (
     compile_filter,
     parse_filter,
 )
-from emulator.pki import SigningKey
-from emulator.seed import SeedError, build_tenant, parse_seed
-from emulator.web import Request
+from emulator.server.control_surface import ControlSurface
+from emulator.server.faults import FaultConfigError, FaultInjector
+from emulator.server.pki import SigningKey
+from emulator.server.state import Emulator, Urls
+from emulator.server.web import Request
+from emulator.tenant import demo
+from emulator.tenant.seed import SeedError, build_tenant, parse_seed
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
 from portal.graph import (
     EVENTUAL,
     BatchRequest,

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
-from emulator import demo
-from emulator.control import EmulatorProcess
+from emulator.harness import EmulatorProcess
+from emulator.tenant import demo
 from portal.auth.msal_app import CACHE_KEY
 from portal.models import User
 from tests.conftest import sign_in

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 
-from emulator import demo
+from emulator.tenant import demo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GRAPH_DEFAULT_SCOPE = f"{demo.GRAPH_RESOURCE}/.default"

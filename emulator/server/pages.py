@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from emulator import demo
-from emulator.rolecatalog import role_name
+from emulator.tenant import demo
+from emulator.tenant.rolecatalog import role_name
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:0;background:#f3f2f1;color:#201f1e}

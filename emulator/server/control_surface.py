@@ -12,13 +12,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator import demo
-from emulator.core import Emulator
-from emulator.faults import FaultConfigError
-from emulator.pages import ControlView, control_page
-from emulator.seed import SeedError
-from emulator.settings import SettingsError
-from emulator.web import Request, Response
+from emulator.server.faults import FaultConfigError
+from emulator.server.pages import ControlView, control_page
+from emulator.server.state import Emulator
+from emulator.server.switches import SettingsError
+from emulator.server.web import Request, Response
+from emulator.tenant import demo
+from emulator.tenant.seed import SeedError
 
 PREFIX = "/_emulator"
 RECENT_ON_PAGE = 25

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from emulator import demo
-from emulator.oauth_errors import OAuthError
+from emulator.identity.oauth_errors import OAuthError
+from emulator.tenant import demo
 
 GRAPH_PREFIX = f"{demo.GRAPH_RESOURCE}/"
 GRAPH_DEFAULT_SCOPES = (f"{GRAPH_PREFIX}.default", f"{demo.GRAPH_APP_ID}/.default")

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from emulator import demo
-from emulator.model import (
+from emulator.tenant import demo
+from emulator.tenant.model import (
     STATUS_AVAILABLE,
     STATUS_DEPRECATED,
     AllowedValue,

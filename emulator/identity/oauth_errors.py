@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from emulator.web import Response
+from emulator.server.web import Response
 
 
 class OAuthError(Exception):

@@ -17,11 +17,11 @@ from typing import Any
 
 import jwt
 
-from emulator import demo
-from emulator.clients import Client, Grant
-from emulator.model import DirectoryObject
-from emulator.oauth_errors import invalid_grant
-from emulator.pki import SigningKey
+from emulator.identity.clients import Client, Grant
+from emulator.identity.oauth_errors import invalid_grant
+from emulator.server.pki import SigningKey
+from emulator.tenant import demo
+from emulator.tenant.model import DirectoryObject
 
 CODE_LIFETIME = 600
 ID_TOKEN_LIFETIME = 3600

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from emulator import demo
+from emulator.tenant import demo
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,14 +14,26 @@ import uuid
 from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from emulator import demo
-from emulator.clients import CLIENTS, Client, Grant, is_post_logout_uri_allowed, resolve_scopes
-from emulator.core import Emulator
-from emulator.model import DirectoryObject
-from emulator.oauth_errors import OAuthError, invalid_grant, missing_parameter
-from emulator.pages import SignInView, error_page, form_post_page, sign_in_page, signed_out_page
-from emulator.tokens import CODE_LIFETIME, AuthorizationCode
-from emulator.web import Request, Response
+from emulator.identity.clients import (
+    CLIENTS,
+    Client,
+    Grant,
+    is_post_logout_uri_allowed,
+    resolve_scopes,
+)
+from emulator.identity.oauth_errors import OAuthError, invalid_grant, missing_parameter
+from emulator.identity.tokens import CODE_LIFETIME, AuthorizationCode
+from emulator.server.pages import (
+    SignInView,
+    error_page,
+    form_post_page,
+    sign_in_page,
+    signed_out_page,
+)
+from emulator.server.state import Emulator
+from emulator.server.web import Request, Response
+from emulator.tenant import demo
+from emulator.tenant.model import DirectoryObject
 
 TENANT_ALIASES = (demo.TENANT_ID, demo.TENANT_DOMAIN, "organizations", "common")
 RESPONSE_MODES = ("query", "form_post")

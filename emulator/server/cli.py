@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from emulator import demo
-from emulator.apps import ApiApp, BrowserApp
-from emulator.core import Emulator, Urls
-from emulator.pki import SigningKey, load_or_create_ca, server_ssl_context
-from emulator.seed import SeedError, parse_seed
-from emulator.server import AppServer
-from emulator.statefile import StateFileError, StateSaver, load_state
+from emulator.server.front_doors import ApiApp, BrowserApp
+from emulator.server.http_server import AppServer
+from emulator.server.pki import SigningKey, load_or_create_ca, server_ssl_context
+from emulator.server.state import Emulator, Urls
+from emulator.server.statefile import StateFileError, StateSaver, load_state
+from emulator.tenant import demo
+from emulator.tenant.seed import SeedError, parse_seed
 
 DEFAULT_CA_DIR = Path("var/emulator")
 SHUTDOWN_POLL = 0.1  # seconds; how quickly serve_forever notices a shutdown request

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.web import Request, Response
+from emulator.server.web import Request, Response
 
 App = Callable[[Request], Response]
 HANDSHAKE_TIMEOUT = 10.0

@@ -12,8 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from emulator.core import Emulator
-from emulator.model import Tenant
+from emulator.server.state import Emulator
+from emulator.tenant.model import Tenant
 
 FORMAT_VERSION = 1
 DEBOUNCE = 0.5

@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emulator import demo
-from emulator.faults import FaultInjector
 from emulator.graph.context import QueryCache
-from emulator.model import Tenant
-from emulator.pki import SigningKey
-from emulator.requestlog import RequestLog
-from emulator.seed import build_tenant
-from emulator.settings import RuntimeSettings
-from emulator.tokens import TokenService
+from emulator.identity.tokens import TokenService
+from emulator.server.faults import FaultInjector
+from emulator.server.pki import SigningKey
+from emulator.server.requestlog import RequestLog
+from emulator.server.switches import RuntimeSettings
+from emulator.tenant import demo
+from emulator.tenant.model import Tenant
+from emulator.tenant.seed import build_tenant
 
 HOST_NAME = "localhost"  # what URLs say, whatever interface the servers bind
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from emulator import identity
-from emulator.control_surface import PREFIX, ControlSurface
-from emulator.core import Emulator
 from emulator.graph.service import GRAPH_PREFIX, GraphService
-from emulator.pages import error_page
-from emulator.web import Request, Response
+from emulator.identity import endpoints as identity
+from emulator.server.control_surface import PREFIX, ControlSurface
+from emulator.server.pages import error_page
+from emulator.server.state import Emulator
+from emulator.server.web import Request, Response
 
 _DISCOVERY = re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")
 _KEYS = re.compile(r"^/(?P<tenant>[^/]+)/discovery(?:/v2\.0)?/keys$")

@@ -1,0 +1,1 @@
+"""Entra sign-in: OIDC endpoints, tokens, app registrations and OAuth errors."""

@@ -1,0 +1,1 @@
+"""The emulated tenant: its data model, the demo identities, seeds and the role catalog."""
