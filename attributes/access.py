@@ -1,4 +1,13 @@
-"""Access helpers views open with: who is this, and what may they do here."""
+"""Who may read or change what. Every view opens with one call from here.
+
+Each `*_for` helper authorises first, from the person's Entra roles (`Capabilities`),
+then fetches, in healthchecks' style: it returns the object, or raises `Refused` (a
+PermissionDenied, shown as a 403 page) whose message comes from `Capabilities` and names
+the role and scope that would allow it. Graph stays the enforcer of its own data, so an
+authorised call can still be refused; the helper notes the role that call needs, and a
+refusal from Graph is shown with it. For the portal's own data (the audit log, help
+text) these checks are the only ones.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +15,28 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.db.models.functions import Upper
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 
-from attributes.capabilities import Capabilities, read_capabilities
+from attributes import directory
+from attributes.capabilities import Capabilities, Reach, read_capabilities
+from attributes.directory import AttributeSet, Definition
+from attributes.models import AuditRecord, TargetType
 from portal.auth.client import graph_for
 from portal.graph import Forbidden
+from portal.types import PortalRequest
 
 SESSION_KEY = "capabilities"
+
+
+class Refused(PermissionDenied):
+    """The person's roles do not allow this; the message says which role and scope would."""
+
+
+# The person's capabilities ------------------------------------------------------------
 
 
 def capabilities(request: HttpRequest) -> Capabilities:
@@ -36,13 +59,14 @@ def forget_capabilities(request: HttpRequest) -> None:
     request.__dict__.pop("_capabilities", None)
 
 
-GRAPH_REFUSED = (
-    "Microsoft Graph refused this with your current Entra roles. Reading attribute sets and "
-    "definitions needs Attribute Definition Reader or Administrator, or an Attribute "
-    "Assignment role; changing them needs Attribute Definition Administrator; Entra's audit "
-    "feed needs Attribute Log Reader. Each can be granted for the whole tenant or for one "
-    "attribute set. If a role was assigned recently, use “Refresh my roles” on the home page."
-)
+def _needs_for_graph(request: HttpRequest, why: str) -> None:
+    # What the Graph calls of this request need, for when Graph refuses one of them.
+    request._graph_needs = why  # type: ignore[attr-defined]
+
+
+def graph_refusal(request: HttpRequest) -> str:
+    """The roles a refusal from Graph in this request is about."""
+    return getattr(request, "_graph_needs", None) or Capabilities.why_graph_refused()
 
 
 def require_attribute_role(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -50,14 +74,137 @@ def require_attribute_role(view: Callable[..., HttpResponse]) -> Callable[..., H
     makes a refusal from Graph name the roles that would have allowed it."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         caps = capabilities(request)
         if not caps.has_attribute_role:
             return render(request, "attributes/no_roles.html", {"caps": caps}, status=403)
         try:
             return view(request, *args, **kwargs)
         except Forbidden as exc:
-            exc.needed = exc.needed or GRAPH_REFUSED
+            exc.needed = exc.needed or graph_refusal(request)
             raise
 
     return wrapper
+
+
+# Attribute sets and definitions -------------------------------------------------------
+
+
+def browsable_sets(request: PortalRequest) -> Reach:
+    """Where the person may browse sets and definitions; refuses those who may browse none."""
+    caps = capabilities(request)
+    if not caps.definitions_read:
+        raise Refused(caps.why_not_browse_sets())
+    return caps.definitions_read
+
+
+def may_change_sets(request: PortalRequest) -> None:
+    """Creating and editing sets themselves needs the definition role tenant-wide."""
+    caps = capabilities(request)
+    if not caps.sets_write:
+        raise Refused(caps.why_not_write_sets())
+    _needs_for_graph(request, caps.why_not_write_sets())
+
+
+def _authorise_set(request: PortalRequest, name: str, *, define: bool) -> None:
+    caps = capabilities(request)
+    if not caps.definitions_read.allows(name):
+        raise Refused(caps.why_not_read_set(name))
+    if define:
+        if not caps.definitions_write.allows(name):
+            raise Refused(caps.why_not_write_definitions(name))
+        _needs_for_graph(request, caps.why_not_write_definitions(name))
+
+
+def set_for(
+    request: PortalRequest, name: str, *, edit: bool = False, define: bool = False
+) -> AttributeSet:
+    """The attribute set `name`, if the person may read it; with `edit`, change the set
+    itself; with `define`, add and change the definitions in it."""
+    if edit:
+        may_change_sets(request)
+    _authorise_set(request, name, define=define)
+    return directory.get_set(graph_for(request), name)
+
+
+def definitions_in(request: PortalRequest, set_name: str) -> list[Definition]:
+    """The definitions of a set the person may read (without their predefined values)."""
+    _authorise_set(request, set_name, define=False)
+    return directory.list_definitions(graph_for(request), set_name, with_values=False)
+
+
+def definition_for(
+    request: PortalRequest, set_name: str, name: str, *, write: bool = False
+) -> Definition:
+    """A definition with its predefined values, if the person may read it (or, with
+    `write`, change it and its values)."""
+    _authorise_set(request, set_name, define=write)
+    definition = directory.get_definition(graph_for(request), set_name, name)
+    if definition is None:
+        raise Http404(f"The attribute set {set_name} has no attribute named {name}.")
+    return definition
+
+
+# The audit log ------------------------------------------------------------------------
+
+
+def audit_reach(request: PortalRequest) -> Reach:
+    """Where the person may read the portal's log; refuses those who may read none of it."""
+    caps = capabilities(request)
+    reach = caps.portal_log_read
+    if not reach:
+        raise Refused(caps.why_not_read_log())
+    return reach
+
+
+def scoped(records: QuerySet[AuditRecord], reach: Reach) -> QuerySet[AuditRecord]:
+    """The records within `reach`: all of them, or those of its attribute sets."""
+    if reach.tenant:
+        return records
+    if not reach.sets:
+        return records.none()
+    # UPPER() on both sides, matching the audit_set index.
+    keys = sorted({name.upper() for name in reach.sets})
+    return records.alias(set_key=Upper("attribute_set")).filter(set_key__in=keys)
+
+
+def readable_records(request: PortalRequest) -> QuerySet[AuditRecord]:
+    """Every record the person may read."""
+    return scoped(AuditRecord.objects.all(), audit_reach(request))
+
+
+def record_for(request: PortalRequest, seq: int) -> AuditRecord:
+    reach = audit_reach(request)
+    record = get_object_or_404(AuditRecord, seq=seq)
+    if not reach.allows(record.attribute_set or None):
+        raise Refused(capabilities(request).why_not_read_record(record.attribute_set))
+    return record
+
+
+def timeline_for(
+    request: PortalRequest, records: QuerySet[AuditRecord], target_type: str, target_id: str
+) -> QuerySet[AuditRecord]:
+    """An object's timeline, if the person may read it: a set, or a definition (whose
+    records all carry its set), is wholly in reach or out of it; for other objects, only
+    the records of the sets in reach are kept."""
+    reach = audit_reach(request)
+    if reach.tenant:
+        return records
+    if target_type == TargetType.ATTRIBUTE_SET:
+        attribute_set = target_id
+    elif target_type == TargetType.DEFINITION:
+        attribute_set = records.values_list("attribute_set", flat=True).first() or ""
+    else:
+        attribute_set = ""
+    if attribute_set and not reach.allows(attribute_set):
+        raise Refused(capabilities(request).why_not_read_record(attribute_set))
+    return scoped(records, reach)
+
+
+def entra_feed_access(request: PortalRequest) -> Capabilities:
+    """Entra's own audit feed needs a log role; refuses everyone else."""
+    caps = capabilities(request)
+    if not caps.entra_audit_read:
+        raise Refused(caps.why_not_entra_audit())
+    _needs_for_graph(request, caps.why_not_entra_audit())
+    return caps

@@ -2,15 +2,18 @@
 
 Every change the portal makes goes through `record_change`:
 
-    with record_change(actor=..., action=..., target=..., before=..., after=..., graph=graph):
-        graph.patch(...)
+    with record_change(actor=..., action=..., target=..., before=..., after=..., graph=graph) as change:
+        change.wrote(graph.patch(...))
 
 It commits the intent (outcome "pending") in its own transaction *before* the body
-runs, and the outcome after. A Graph error marks the record failed with Graph's
-code, message and request-id. When the outcome is uncertain (a timeout, a dropped
-connection, a bug after the call) it re-reads Graph to decide; if even that fails
-the record is "unknown". A process that dies inside the block leaves the record
-pending, and `manage.py audit_reconcile` settles it later by re-reading Graph.
+runs, and the outcome after, with the request-id of the write the action handed to
+`change.wrote` (never that of another call made meanwhile). A Graph error marks the
+record failed with Graph's code, message and request-id. When the outcome is
+uncertain (a timeout, a dropped connection, a bug after the call) it re-reads the
+source of truth to decide, with the check registered for the action
+(`@applied_check`, next to each action); if even that fails the record is
+"unknown". A process that dies inside the block leaves the record pending, and
+`manage.py audit_reconcile` settles it later with the same checks.
 
 Integrity: each record's entry hash covers its immutable fields and the previous
 record's hash (a chain); the outcome fields, written once, are sealed by their own
@@ -37,7 +40,7 @@ from django.utils import timezone
 
 from attributes.models import Action, AuditChainHead, AuditRecord, Outcome, TargetType
 from portal.correlation import current_correlation_id
-from portal.graph import GraphClient, GraphError, GraphUnavailable
+from portal.graph import GraphClient, GraphError, GraphUnavailable, Written
 
 logger = logging.getLogger(__name__)
 
@@ -240,11 +243,44 @@ def finalize(
 
 
 class Change:
-    """The handle `record_change` yields: the pending record and the Graph client."""
+    """The handle `record_change` yields: the pending record, and the write's own answer."""
 
-    def __init__(self, record: AuditRecord, graph: GraphClient | None) -> None:
+    def __init__(self, record: AuditRecord) -> None:
         self.record = record
-        self.graph = graph
+        self.request_id: str | None = None
+
+    def wrote(self, written: Written) -> Written:
+        """Keeps the request-id of the write this record is about; returns the answer."""
+        self.request_id = written.request_id
+        return written
+
+
+# "Was it applied?" ------------------------------------------------------------------
+
+AppliedCheck = Callable[[GraphClient | None, AuditRecord], bool | None]
+_applied_checks: dict[str, AppliedCheck] = {}
+
+
+def applied_check(*actions: Action) -> Callable[[AppliedCheck], AppliedCheck]:
+    """Registers how to tell, by re-reading, whether a recorded change of these kinds is in
+    effect: True (it is), False (it is not) or None (cannot tell). Each action module
+    registers its own, next to the action; `record_change` and reconcile use them."""
+
+    def register(check: AppliedCheck) -> AppliedCheck:
+        for action in actions:
+            _applied_checks[action] = check
+        return check
+
+    return register
+
+
+def is_applied(graph: GraphClient | None, record: AuditRecord) -> bool | None:
+    check = _applied_checks.get(record.action)
+    return None if check is None else check(graph, record)
+
+
+def has_applied_check(action: Action) -> bool:
+    return action in _applied_checks
 
 
 @contextmanager
@@ -260,12 +296,11 @@ def record_change(
     reason: str = "",
     job_id: str = "",
     graph: GraphClient | None = None,
-    is_applied: Callable[[AuditRecord], bool | None] | None = None,
 ) -> Iterator[Change]:
     """Records intent, runs the change, records the outcome (see the module docstring).
 
-    `is_applied` re-reads the source of truth when the outcome is uncertain; it
-    returns True (the change is in effect), False (it is not) or None (cannot tell).
+    `graph` is only for re-reading when the outcome is uncertain; changes to the portal's
+    own tables pass none.
     """
     if connection.in_atomic_block:
         raise RuntimeError(
@@ -283,11 +318,11 @@ def record_change(
         reason=reason,
         job_id=job_id,
     )
-    change = Change(record, graph)
+    change = Change(record)
     try:
         yield change
     except GraphUnavailable as exc:
-        _settle_uncertain(record, is_applied, exc)
+        _settle_uncertain(record, graph, exc)
         raise
     except GraphError as exc:
         finalize(
@@ -299,23 +334,18 @@ def record_change(
         )
         raise
     except Exception as exc:
-        _settle_uncertain(record, is_applied, exc)
+        _settle_uncertain(record, graph, exc)
         raise
     else:
-        finalize(record, Outcome.SUCCEEDED, request_id=graph.last_request_id if graph else None)
+        finalize(record, Outcome.SUCCEEDED, request_id=change.request_id)
 
 
-def _settle_uncertain(
-    record: AuditRecord,
-    is_applied: Callable[[AuditRecord], bool | None] | None,
-    error: Exception,
-) -> None:
+def _settle_uncertain(record: AuditRecord, graph: GraphClient | None, error: Exception) -> None:
     applied: bool | None = None
-    if is_applied is not None:
-        try:
-            applied = is_applied(record)
-        except GraphError as exc:
-            logger.warning("could not re-read Graph for audit record %s: %s", record.seq, exc)
+    try:
+        applied = is_applied(graph, record)
+    except GraphError as exc:
+        logger.warning("could not re-read Graph for audit record %s: %s", record.seq, exc)
     code = error.code if isinstance(error, GraphError) else type(error).__name__
     message = error.message if isinstance(error, GraphError) else str(error)
     request_id = error.request_id if isinstance(error, GraphError) else None

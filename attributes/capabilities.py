@@ -178,7 +178,22 @@ class Capabilities:
     def has_attribute_role(self) -> bool:
         return not self.certain or bool(self.attribute_grants)
 
-    # Explanations ---------------------------------------------------------------------
+    # Refusals: every "you may not" the portal shows comes from here, naming the role and
+    # the scope that would allow it.
+
+    @staticmethod
+    def why_not_browse_sets() -> str:
+        return (
+            "Browsing attribute sets needs Attribute Definition Reader or Administrator, or an "
+            "Attribute Assignment role."
+        )
+
+    def why_not_read_set(self, attribute_set: str) -> str:
+        return (
+            f"Your roles cover {self.definitions_read.label}, not the attribute set "
+            f"{attribute_set}. Reading it needs Attribute Definition Reader or Administrator, or "
+            f"an Attribute Assignment role, for the whole tenant or for {attribute_set}."
+        )
 
     def why_not_write_definitions(self, attribute_set: str | None = None) -> str:
         where = f"the attribute set {attribute_set}" if attribute_set else "an attribute set"
@@ -195,8 +210,50 @@ class Capabilities:
         )
 
     @staticmethod
+    def why_not_read_assignments() -> str:
+        return "Needs the Attribute Assignment Reader or Administrator role."
+
+    @staticmethod
+    def why_not_assign(attribute_set: str | None = None) -> str:
+        where = f"the attribute set {attribute_set}" if attribute_set else "the set"
+        return f"Assigning needs the Attribute Assignment Administrator role for {where}."
+
+    @staticmethod
     def why_not_entra_audit() -> str:
         return "Needs the Attribute Log Reader or Attribute Log Administrator role."
+
+    @staticmethod
+    def why_not_read_log() -> str:
+        return (
+            "Reading the audit log needs Attribute Log Reader or Administrator, or an "
+            "attribute definition or assignment role."
+        )
+
+    def why_not_read_record(self, attribute_set: str) -> str:
+        reach = self.portal_log_read
+        if not attribute_set:
+            return (
+                f"This record is not about any attribute set, and your roles cover "
+                f"{reach.label}. Reading it needs Attribute Log Reader or Attribute Log "
+                "Administrator, or an attribute role for the whole tenant."
+            )
+        return (
+            f"This is about the attribute set {attribute_set}, and your roles cover "
+            f"{reach.label}. Reading it needs Attribute Log Reader or Attribute Log "
+            f"Administrator, or an attribute role for the whole tenant or for {attribute_set}."
+        )
+
+    @staticmethod
+    def why_graph_refused() -> str:
+        """When Graph refused and the page cannot tell which role the call needed."""
+        return (
+            "Microsoft Graph refused this with your current Entra roles. Reading attribute sets "
+            "and definitions needs Attribute Definition Reader or Administrator, or an Attribute "
+            "Assignment role; changing them needs Attribute Definition Administrator; Entra's "
+            "audit feed needs Attribute Log Reader. Each can be granted for the whole tenant or "
+            "for one attribute set. If a role was assigned recently, use “Refresh my roles” on "
+            "the home page."
+        )
 
     # Session storage ------------------------------------------------------------------
 

@@ -157,10 +157,6 @@ class AuditRecord(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit records cannot be deleted.")
 
-    @property
-    def is_final(self) -> bool:
-        return self.outcome != Outcome.PENDING
-
 
 class AuditChainHead(models.Model):
     """The latest record's position and hash; appends lock this one row to serialise."""

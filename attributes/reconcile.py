@@ -1,7 +1,7 @@
-"""Deciding, from Graph (or the portal's own tables), whether a recorded change is in effect.
+"""Settling audit records a dead process left pending (`manage.py audit_reconcile`).
 
-Used when a change's outcome is uncertain (a timeout, a dropped connection) and by
-`manage.py audit_reconcile` for records a dead process left pending.
+Whether a change took effect is told by the check its action registered
+(`attributes.audit.applied_check`), re-reading Graph with the actor's own sign-in.
 """
 
 from __future__ import annotations
@@ -9,58 +9,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from attributes import directory
-from attributes.audit import finalize
-from attributes.models import Action, AuditRecord, HelpText, Outcome
+from attributes.audit import finalize, is_applied
+from attributes.models import AuditRecord, Outcome
 from portal.auth.client import graph_for_session
-from portal.graph import GraphClient, GraphError, NotFound
+from portal.graph import GraphError
 from portal.models import User
 
 logger = logging.getLogger(__name__)
-
-_DEFINITION_FIELDS = (
-    Action.DEFINITION_UPDATED,
-    Action.DEFINITION_DEACTIVATED,
-    Action.DEFINITION_REACTIVATED,
-)
-
-
-def _matches(current: dict[str, Any], expected: dict[str, Any]) -> bool:
-    return all(current.get(key) == value for key, value in expected.items())
-
-
-def is_applied(graph: GraphClient | None, record: AuditRecord) -> bool | None:
-    """True if the recorded change is in effect, False if not, None if it cannot be told."""
-    action, after = record.action, record.after or {}
-    if action == Action.HELP_TEXT_CHANGED:
-        current = HelpText.objects.filter(definition_id=record.target_id).first()
-        return (current.text if current else "") == after.get("text", "")
-    if graph is None:
-        return None
-    try:
-        if action in (Action.SET_CREATED, Action.SET_UPDATED):
-            return _matches(directory.get_set(graph, record.attribute_set).as_audit(), after)
-        definition = directory.get_definition(graph, record.attribute_set, record.attribute)
-    except NotFound:
-        return False
-    if definition is None:
-        return False
-    if action == Action.DEFINITION_CREATED:
-        return True
-    if action in _DEFINITION_FIELDS:
-        return _matches(definition.as_audit(), after)
-    if action == Action.VALUE_ADDED:
-        return all(definition.value(v) is not None for v in after.get("added", []))
-    if action in (Action.VALUE_DEACTIVATED, Action.VALUE_REACTIVATED):
-        value = definition.value(after.get("value", ""))
-        return value is not None and value.is_active == after.get("isActive")
-    return None
 
 
 def _sessions_of(record: AuditRecord) -> Iterator[SessionStore]:
@@ -97,8 +57,9 @@ def reconcile_pending(*, older_than: timedelta = timedelta(minutes=2)) -> dict[s
 
 
 def _applied_with_any_session(record: AuditRecord) -> bool | None:
-    if record.action == Action.HELP_TEXT_CHANGED:
-        return is_applied(None, record)
+    # Changes to the portal's own tables are told without Graph.
+    if (local := is_applied(None, record)) is not None:
+        return local
     for session in _sessions_of(record):
         try:
             answer = is_applied(graph_for_session(session), record)

@@ -265,7 +265,7 @@ def seed(count: int) -> dict[str, Any]:
     from django.db import connection
 
     from attributes.audit import GENESIS_HASH, compute_entry_hash, compute_outcome_hash
-    from attributes.audit_review import EXPORT_FIELDS
+    from attributes.audit_review.export import EXPORT_FIELDS
     from attributes.models import AuditChainHead
 
     rng = random.Random(20260301)

@@ -26,7 +26,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -140,15 +140,20 @@ def error_from_response(response: requests.Response) -> GraphError:
     }
     message = message or f"Microsoft Graph answered {status} {response.reason or ''}".strip()
     if status == 429:
-        return Throttled(message, retry_after=retry_after_seconds(response) or 0.0, **kwargs)
+        return Throttled(
+            message, retry_after=retry_after_seconds(response.headers) or 0.0, **kwargs
+        )
     if status >= 500:
         return GraphUnavailable(message, **kwargs)
     return _ERRORS_BY_STATUS.get(status, GraphError)(message, **kwargs)
 
 
-def retry_after_seconds(response: requests.Response) -> float | None:
-    """Retry-After as seconds; Graph sends a number (sometimes fractional) or an HTTP date."""
-    value = response.headers.get("Retry-After")
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Retry-After as seconds; Graph sends a number (sometimes fractional) or an HTTP date.
+
+    Takes a response's headers or a `$batch` item's, whose names come in any case.
+    """
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     if not value:
         return None
     try:
@@ -218,6 +223,19 @@ class TokenProvider(Protocol):
 
 
 @dataclass(frozen=True)
+class Written:
+    """Graph's answer to one write, for the audit record of exactly that write.
+
+    `status` is None when the answer was lost and the object was then found by re-reading
+    it: the write happened, but no answer (and so no request-id) came back for it.
+    """
+
+    status: int | None
+    request_id: str | None
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Page:
     items: list[dict[str, Any]]
     next_link: str | None = None
@@ -257,6 +275,10 @@ class BatchResponse:
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+    @property
+    def request_id(self) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == "request-id"), None)
+
 
 class GraphClient:
     """Calls Microsoft Graph with the signed-in person's delegated token."""
@@ -277,8 +299,6 @@ class GraphClient:
         self.retry_budget = retry_budget
         self._sleep = sleep
         self._clock = clock
-        # Graph's request-id of the latest response, recorded in the audit log.
-        self.last_request_id: str | None = None
 
     # Reads ----------------------------------------------------------------------------
 
@@ -339,11 +359,13 @@ class GraphClient:
         *,
         find_existing: Callable[[], dict[str, Any] | None],
         version: str = "v1.0",
-    ) -> dict[str, Any]:
+    ) -> Written:
         """POSTs a new object without ever creating it twice.
 
         A POST that timed out or got a 5xx may still have been applied, so before trying
         again the client asks `find_existing` (a re-read) whether the object is there.
+        If it is, the write is reported without a request-id: the re-read's is not the
+        write's, and the write's own answer never arrived.
         """
         url = self._url(path, version)
         deadline = self._clock() + self.retry_budget
@@ -356,11 +378,11 @@ class GraphClient:
                 existing = find_existing()
                 if existing is not None:
                     logger.info("graph POST %s was applied despite the error", path)
-                    return existing
+                    return Written(status=None, request_id=None, body=existing)
                 if not self._wait(_backoff(attempt), deadline):
                     raise
                 continue
-            return response.json() if response.content else {}
+            return _written(response)
 
     def patch(
         self,
@@ -369,9 +391,9 @@ class GraphClient:
         *,
         headers: dict[str, str] | None = None,
         version: str = "v1.0",
-    ) -> None:
+    ) -> Written:
         """PATCH sets properties to given values, so repeating it changes nothing more."""
-        self._send("PATCH", self._url(path, version), json=body, headers=headers)
+        return _written(self._send("PATCH", self._url(path, version), json=body, headers=headers))
 
     def batch(
         self, requests_: Sequence[BatchRequest], *, version: str = "v1.0"
@@ -402,7 +424,8 @@ class GraphClient:
             if not retry:
                 break
             wait = max(
-                (_retry_after_header(results[item.id].headers) for item in retry), default=0.0
+                (retry_after_seconds(results[item.id].headers) or 0.0 for item in retry),
+                default=0.0,
             )
             if not self._wait(wait or _backoff(attempt), deadline):
                 break
@@ -492,7 +515,6 @@ class GraphClient:
                     client_request_id=client_request_id,
                 ) from None
             self._count(started)
-            self.last_request_id = response.headers.get("request-id")
             status = response.status_code
             logger.info(
                 "graph %s %s -> %s in %.0f ms (request-id %s)",
@@ -510,7 +532,7 @@ class GraphClient:
                 refreshed = force_refresh = True
                 continue
             if self._should_retry(status, idempotent):
-                wait = retry_after_seconds(response)
+                wait = retry_after_seconds(response.headers)
                 if self._wait(_backoff(attempt) if wait is None else wait, deadline):
                     continue
             raise error_from_response(response)
@@ -538,14 +560,13 @@ def _path(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def _retry_after_header(headers: dict[str, str]) -> float:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return float(value)
-            except ValueError:
-                return 0.0
-    return 0.0
+def _written(response: requests.Response) -> Written:
+    body = response.json() if response.content else {}
+    return Written(
+        status=response.status_code,
+        request_id=response.headers.get("request-id"),
+        body=body if isinstance(body, dict) else {},
+    )
 
 
 def _chunks_keeping_dependencies(items: list[BatchRequest]) -> list[list[BatchRequest]]:

@@ -25,6 +25,7 @@ from portal.graph import (
     Throttled,
     counting_round_trips,
 )
+from portal.htmx import template_for
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,11 @@ class RequestContextMiddleware:
 
 
 def sign_in_redirect(request: HttpRequest) -> HttpResponse:
-    """Sends the person to sign in and back to where they were; htmx gets HX-Redirect."""
+    """Sends the person to sign in and back to where they were; htmx gets HX-Redirect.
+
+    It starts the sign-in itself rather than showing the landing page, which sends a person
+    who still has a portal session (but no usable tokens) straight back.
+    """
     htmx = getattr(request, "htmx", None)
     if htmx:
         back = htmx.current_url_abs_path or "/"
@@ -73,13 +78,12 @@ def sign_in_redirect(request: HttpRequest) -> HttpResponse:
 
 
 class LoginRequiredMiddleware(DjangoLoginRequired):
-    """Django's, except that an htmx request is told to navigate instead of following
-    the redirect and swapping the sign-in page into a fragment."""
+    """Django's (to the landing page), except that an htmx request is told to navigate
+    instead of following the redirect and swapping a page into a fragment."""
 
     def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
         if getattr(request, "htmx", None):
-            landing = f"{reverse('auth:sign_in')}?{urlencode({'next': request.htmx.current_url_abs_path or '/'})}"  # type: ignore[attr-defined]
-            return HttpResponseClientRedirect(landing)
+            return sign_in_redirect(request)
         return super().handle_no_permission(request, view_func)
 
 
@@ -109,10 +113,9 @@ def render_graph_error(request: HttpRequest, error: GraphError) -> HttpResponse:
     if status >= 500:
         logger.warning("graph error shown to user: %s (request-id %s)", error, error.request_id)
     htmx = getattr(request, "htmx", None)
-    template = "errors/graph_error.html#alert" if htmx else "errors/graph_error.html"
     response = render(
         request,
-        template,
+        template_for(request, "errors/graph_error.html", "alert", any_target=True),
         {"error": error, "title": title, "retryable": status >= 500},
         status=status,
     )

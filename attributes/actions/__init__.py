@@ -1,8 +1,11 @@
 """The only code that changes anything: each action makes one change, audited.
 
-Actions take keyword arguments only, check that what the person saw is still what
-Graph has (StaleEdit otherwise: nothing is overwritten blindly), and run the change
-inside `record_change`, which writes the intent before the call and the outcome after.
+Actions take keyword arguments only. They receive the state the view read from Graph in
+this request (`current`), check that what the person saw is still what Graph has
+(StaleEdit otherwise: nothing is overwritten blindly), and run the change inside
+`attributes.audit.record_change`, which writes the intent before the call and the
+outcome after, with the write's own request-id. Each module registers, next to its
+actions, how to tell by re-reading whether a change took effect (`applied_check`).
 """
 
 from __future__ import annotations
@@ -17,3 +20,8 @@ class StaleEdit(Exception):
         super().__init__(f"{what} was changed by someone else while you were editing it.")
         self.current = current
         self.what = what
+
+
+def fields_match(current: dict[str, Any], expected: dict[str, Any]) -> bool:
+    """Whether every field a record says it set has that value now."""
+    return all(current.get(key) == value for key, value in expected.items())

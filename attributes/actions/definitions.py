@@ -1,163 +1,36 @@
-"""Changes to attribute sets, definitions and predefined values (graph-api.md §2.1, rows 3-12)."""
+"""Attribute definitions and their predefined values (graph-api.md §2.1, rows 7-12).
+
+Every action here takes `current`, the definition as the view read it from Graph in
+this request, so a change costs its one write and no second read.
+"""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
 from attributes import directory
-from attributes.actions import StaleEdit
-from attributes.audit import Actor, Change, Target, record_change
-from attributes.directory import (
-    AVAILABLE,
-    DEFINITIONS,
-    DEPRECATED,
-    SETS,
-    AllowedValue,
-    AttributeSet,
-    Definition,
-)
-from attributes.models import Action, TargetType
-from attributes.reconcile import is_applied
+from attributes.actions import StaleEdit, fields_match
+from attributes.audit import Actor, Target, applied_check, record_change
+from attributes.directory import AVAILABLE, DEFINITIONS, DEPRECATED, AllowedValue, Definition
+from attributes.models import Action, AuditRecord, TargetType
 from portal.graph import GraphClient, NotFound, segment
 
 # Adding several predefined values in one PATCH needs OData 4.01 delta syntax.
 DELTA_HEADERS = {"OData-Version": "4.01"}
 
 
-def _set_target(name: str) -> Target:
-    return Target(TargetType.ATTRIBUTE_SET, name, name)
-
-
-def _definition_target(definition: Definition) -> Target:
-    return Target(TargetType.DEFINITION, definition.id, definition.name)
-
-
-def _fresh_definition(graph: GraphClient, seen: Definition) -> Definition:
-    current = directory.get_definition(graph, seen.attribute_set, seen.name)
-    if current is None:
-        raise NotFound(f"The attribute {seen.id} no longer exists.", code="NotFound")
-    return current
-
-
 def _path(definition: Definition) -> str:
     return f"{DEFINITIONS}/{segment(definition.id)}"
 
 
-def _recorded(
-    graph: GraphClient,
-    actor: Actor,
-    action: Action,
-    target: Target,
-    *,
-    attribute_set: str,
-    attribute: str = "",
-    before: Any = None,
-    after: Any = None,
-    reason: str,
-) -> AbstractContextManager[Change]:
-    """record_change for schema changes, settled by re-reading Graph when uncertain."""
-    return record_change(
-        actor=actor,
-        action=action,
-        target=target,
-        attribute_set=attribute_set,
-        attribute=attribute,
-        before=before,
-        after=after,
-        reason=reason,
-        graph=graph,
-        is_applied=lambda record: is_applied(graph, record),
-    )
-
-
-def _definition_change(
-    graph: GraphClient,
-    actor: Actor,
-    action: Action,
-    definition: Definition,
-    *,
-    before: Any = None,
-    after: Any = None,
-    reason: str,
-) -> AbstractContextManager[Change]:
-    return _recorded(
-        graph,
-        actor,
-        action,
-        _definition_target(definition),
-        attribute_set=definition.attribute_set,
-        attribute=definition.name,
-        before=before,
-        after=after,
-        reason=reason,
-    )
-
-
-def create_set(
-    *,
-    graph: GraphClient,
-    actor: Actor,
-    name: str,
-    description: str,
-    max_attributes: int | None,
-    reason: str,
-) -> AttributeSet:
-    body: dict[str, Any] = {"id": name, "description": description or None}
-    if max_attributes is not None:
-        body["maxAttributesPerSet"] = max_attributes
-    new = AttributeSet(name, description, max_attributes)
-    with _recorded(
-        graph,
-        actor,
-        Action.SET_CREATED,
-        _set_target(name),
-        attribute_set=name,
-        after=new.as_audit(),
-        reason=reason,
-    ):
-        created = graph.create(SETS, body, find_existing=lambda: _set_or_none(graph, name))
-    return AttributeSet.from_graph(created) if created else new
-
-
-def _set_or_none(graph: GraphClient, name: str) -> dict[str, Any] | None:
-    try:
-        return graph.get(f"{SETS}/{segment(name)}")
-    except NotFound:
-        return None
-
-
-def update_set(
-    *,
-    graph: GraphClient,
-    actor: Actor,
-    seen: AttributeSet,
-    description: str,
-    max_attributes: int | None,
-    reason: str,
-) -> AttributeSet:
-    current = directory.get_set(graph, seen.id)
-    if current != seen:
-        raise StaleEdit(current, f"The attribute set {seen.id}")
-    updated = replace(current, description=description, max_attributes=max_attributes)
-    if updated == current:
-        return current
-    with _recorded(
-        graph,
-        actor,
-        Action.SET_UPDATED,
-        _set_target(current.id),
-        attribute_set=current.id,
-        before=current.as_audit(),
-        after=updated.as_audit(),
-        reason=reason,
-    ):
-        graph.patch(
-            f"{SETS}/{segment(current.id)}",
-            {"description": description or None, "maxAttributesPerSet": max_attributes},
-        )
-    return updated
+def _about(definition: Definition) -> dict[str, Any]:
+    """What every audit record of a definition change says about its target."""
+    return {
+        "target": Target(TargetType.DEFINITION, definition.id, definition.name),
+        "attribute_set": definition.attribute_set,
+        "attribute": definition.name,
+    }
 
 
 def create_definition(
@@ -204,13 +77,20 @@ def create_definition(
         **new.as_audit(),
         "allowedValues": values,
     }
-    with _definition_change(
-        graph, actor, Action.DEFINITION_CREATED, new, after=after, reason=reason
-    ):
-        graph.create(
-            DEFINITIONS,
-            body,
-            find_existing=lambda: _definition_or_none(graph, attribute_set, name),
+    with record_change(
+        actor=actor,
+        action=Action.DEFINITION_CREATED,
+        **_about(new),
+        after=after,
+        reason=reason,
+        graph=graph,
+    ) as change:
+        change.wrote(
+            graph.create(
+                DEFINITIONS,
+                body,
+                find_existing=lambda: _definition_or_none(graph, attribute_set, name),
+            )
         )
     return new
 
@@ -224,12 +104,13 @@ def update_definition(
     *,
     graph: GraphClient,
     actor: Actor,
+    current: Definition,
     seen: Definition,
     description: str,
     allow_other_values: bool,
     reason: str,
 ) -> Definition:
-    current = _fresh_definition(graph, seen)
+    """Changes the description, or relaxes "predefined values only" (one way)."""
     if current.as_audit() != seen.as_audit():
         raise StaleEdit(current, f"The attribute {seen.name}")
     body: dict[str, Any] = {}
@@ -244,67 +125,69 @@ def update_definition(
         description=description,
         use_predefined_only=current.use_predefined_only and not allow_other_values,
     )
-    with _definition_change(
-        graph,
-        actor,
-        Action.DEFINITION_UPDATED,
-        current,
+    with record_change(
+        actor=actor,
+        action=Action.DEFINITION_UPDATED,
+        **_about(current),
         before=current.as_audit(),
         after=updated.as_audit(),
         reason=reason,
-    ):
-        graph.patch(_path(current), body)
+        graph=graph,
+    ) as change:
+        change.wrote(graph.patch(_path(current), body))
     return updated
 
 
 def set_definition_status(
-    *, graph: GraphClient, actor: Actor, seen: Definition, active: bool, reason: str
+    *, graph: GraphClient, actor: Actor, current: Definition, active: bool, reason: str
 ) -> Definition:
     """Deactivates (status Deprecated) or reactivates a definition; assignments stay."""
-    current = _fresh_definition(graph, seen)
     status = AVAILABLE if active else DEPRECATED
     if current.status == status:
-        raise StaleEdit(current, f"The attribute {seen.name}")
+        raise StaleEdit(current, f"The attribute {current.name}")
     updated = replace(current, status=status)
-    with _definition_change(
-        graph,
-        actor,
-        Action.DEFINITION_REACTIVATED if active else Action.DEFINITION_DEACTIVATED,
-        current,
+    with record_change(
+        actor=actor,
+        action=Action.DEFINITION_REACTIVATED if active else Action.DEFINITION_DEACTIVATED,
+        **_about(current),
         before=current.as_audit(),
         after=updated.as_audit(),
         reason=reason,
-    ):
-        graph.patch(_path(current), {"status": status})
+        graph=graph,
+    ) as change:
+        change.wrote(graph.patch(_path(current), {"status": status}))
     return updated
 
 
 def add_values(
-    *, graph: GraphClient, actor: Actor, seen: Definition, values: list[str], reason: str
+    *, graph: GraphClient, actor: Actor, current: Definition, values: list[str], reason: str
 ) -> Definition:
     """Adds predefined values: one with a POST, several in one `allowedValues@delta` PATCH."""
-    current = _fresh_definition(graph, seen)
     already = {v.id for v in current.allowed_values}
     if clash := [v for v in values if v in already]:
-        raise StaleEdit(current, f"The values {', '.join(clash)} of {seen.name}")
+        raise StaleEdit(current, f"The values {', '.join(clash)} of {current.name}")
     new = [{"id": v, "isActive": True} for v in values]
-    with _definition_change(
-        graph,
-        actor,
-        Action.VALUE_ADDED,
-        current,
+    with record_change(
+        actor=actor,
+        action=Action.VALUE_ADDED,
+        **_about(current),
         before={"allowedValues": sorted(already)},
         after={"added": values},
         reason=reason,
-    ):
+        graph=graph,
+    ) as change:
         if len(new) == 1:
-            graph.create(
-                f"{_path(current)}/allowedValues",
-                new[0],
-                find_existing=lambda: _value_or_none(graph, current, values[0]),
+            change.wrote(
+                graph.create(
+                    f"{_path(current)}/allowedValues",
+                    new[0],
+                    find_existing=lambda: _value_or_none(graph, current, values[0]),
+                )
             )
         else:
-            graph.patch(_path(current), {"allowedValues@delta": new}, headers=DELTA_HEADERS)
+            change.wrote(
+                graph.patch(_path(current), {"allowedValues@delta": new}, headers=DELTA_HEADERS)
+            )
     return replace(
         current, allowed_values=current.allowed_values + tuple(AllowedValue(v) for v in values)
     )
@@ -321,31 +204,80 @@ def set_value_active(
     *,
     graph: GraphClient,
     actor: Actor,
-    seen: Definition,
+    current: Definition,
     value: str,
     active: bool,
     reason: str,
 ) -> Definition:
     """Deactivates or reactivates one predefined value; objects holding it keep it."""
-    current = _fresh_definition(graph, seen)
     existing = current.value(value)
     if existing is None:
         raise NotFound(f"{value!r} is not a predefined value of {current.name}.", code="NotFound")
     if existing.is_active == active:
-        raise StaleEdit(current, f"The value {value!r} of {seen.name}")
-    with _definition_change(
-        graph,
-        actor,
-        Action.VALUE_REACTIVATED if active else Action.VALUE_DEACTIVATED,
-        current,
+        raise StaleEdit(current, f"The value {value!r} of {current.name}")
+    with record_change(
+        actor=actor,
+        action=Action.VALUE_REACTIVATED if active else Action.VALUE_DEACTIVATED,
+        **_about(current),
         before={"value": value, "isActive": existing.is_active},
         after={"value": value, "isActive": active},
         reason=reason,
-    ):
-        graph.patch(f"{_path(current)}/allowedValues/{segment(value)}", {"isActive": active})
+        graph=graph,
+    ) as change:
+        change.wrote(
+            graph.patch(f"{_path(current)}/allowedValues/{segment(value)}", {"isActive": active})
+        )
     return replace(
         current,
         allowed_values=tuple(
             AllowedValue(v.id, active) if v.id == value else v for v in current.allowed_values
         ),
     )
+
+
+# Was it applied? ----------------------------------------------------------------------
+
+
+def _definition_of(graph: GraphClient, record: AuditRecord) -> Definition | None:
+    try:
+        return directory.get_definition(graph, record.attribute_set, record.attribute)
+    except NotFound:
+        return None
+
+
+@applied_check(Action.DEFINITION_CREATED)
+def _definition_exists(graph: GraphClient | None, record: AuditRecord) -> bool | None:
+    if graph is None:
+        return None
+    return _definition_of(graph, record) is not None
+
+
+@applied_check(
+    Action.DEFINITION_UPDATED, Action.DEFINITION_DEACTIVATED, Action.DEFINITION_REACTIVATED
+)
+def _definition_has_its_recorded_fields(
+    graph: GraphClient | None, record: AuditRecord
+) -> bool | None:
+    if graph is None:
+        return None
+    definition = _definition_of(graph, record)
+    return definition is not None and fields_match(definition.as_audit(), record.after or {})
+
+
+@applied_check(Action.VALUE_ADDED)
+def _values_exist(graph: GraphClient | None, record: AuditRecord) -> bool | None:
+    if graph is None:
+        return None
+    definition = _definition_of(graph, record)
+    added = (record.after or {}).get("added", [])
+    return definition is not None and all(definition.value(v) is not None for v in added)
+
+
+@applied_check(Action.VALUE_DEACTIVATED, Action.VALUE_REACTIVATED)
+def _value_has_its_recorded_state(graph: GraphClient | None, record: AuditRecord) -> bool | None:
+    if graph is None:
+        return None
+    definition = _definition_of(graph, record)
+    after = record.after or {}
+    value = definition.value(after.get("value", "")) if definition else None
+    return value is not None and value.is_active == after.get("isActive")

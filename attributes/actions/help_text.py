@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from attributes.audit import Actor, Target, record_change
+from attributes.audit import Actor, Target, applied_check, record_change
 from attributes.directory import Definition
-from attributes.models import Action, HelpText, TargetType
-from attributes.reconcile import is_applied
+from attributes.models import Action, AuditRecord, HelpText, TargetType
+from portal.graph import GraphClient
 
 
 def set_help_text(*, actor: Actor, definition: Definition, text: str, reason: str) -> str:
@@ -26,7 +26,6 @@ def set_help_text(*, actor: Actor, definition: Definition, text: str, reason: st
             before={"text": before},
             after={"text": text},
             reason=reason,
-            is_applied=lambda record: is_applied(None, record),
         ),
         transaction.atomic(),
     ):
@@ -38,3 +37,9 @@ def set_help_text(*, actor: Actor, definition: Definition, text: str, reason: st
         else:
             HelpText.objects.filter(definition_id=definition.id).delete()
     return text
+
+
+@applied_check(Action.HELP_TEXT_CHANGED)
+def _help_text_is_the_recorded_text(_graph: GraphClient | None, record: AuditRecord) -> bool:
+    current = HelpText.objects.filter(definition_id=record.target_id).first()
+    return (current.text if current else "") == (record.after or {}).get("text", "")

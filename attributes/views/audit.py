@@ -3,38 +3,24 @@ and Entra's own CSA audit feed beside them. Rules live in attributes.audit_revie
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from attributes import audit_review as review
+from attributes import access
 from attributes.access import capabilities, require_attribute_role
-from attributes.capabilities import Reach
+from attributes.audit_review import entra, export, filters, paging, rows
 from attributes.models import AuditRecord, TargetType
 from portal.auth.client import graph_for
-from portal.graph import Forbidden
+from portal.htmx import template_for
 from portal.types import PortalRequest
 
 LIST = "attributes/audit/list.html"
-
-
-def log_reach(request: PortalRequest) -> Reach:
-    """Where the person may read the portal's log; refuses those who may read none of it."""
-    reach = capabilities(request).portal_log_read
-    if not reach:
-        raise PermissionDenied(
-            "Reading the audit log needs Attribute Log Reader or Administrator, or an "
-            "attribute definition or assignment role."
-        )
-    return reach
-
-
-def _partial(request: PortalRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and request.htmx.target == name else template
 
 
 def _invalid_status(request: PortalRequest) -> int:
@@ -43,65 +29,59 @@ def _invalid_status(request: PortalRequest) -> int:
     return 200 if request.htmx else 400
 
 
-def _list_context(
-    request: PortalRequest, reach: Reach, form: review.AuditFilterForm
-) -> dict[str, Any]:
+def _list_context(request: PortalRequest, form: filters.AuditFilterForm) -> dict[str, Any]:
     return {
         "caps": capabilities(request),
-        "reach": reach,
+        "reach": access.audit_reach(request),
         "form": form,
         "query": form.query(),
-        "retention": review.RETENTION_NOTE,
+        "retention": export.RETENTION_NOTE,
     }
+
+
+def _page(request: PortalRequest, records: QuerySet[AuditRecord]) -> paging.Page:
+    return paging.keyset_page(
+        records,
+        before=paging.parse_cursor(request.GET.get("before")),
+        after=paging.parse_cursor(request.GET.get("after")),
+    )
 
 
 @require_GET
 @require_attribute_role
 def audit_list(request: PortalRequest) -> HttpResponse:
-    reach = log_reach(request)
-    form = review.AuditFilterForm(request.GET)
-    context = _list_context(request, reach, form)
+    readable = access.readable_records(request)
+    form = filters.AuditFilterForm(request.GET)
+    context = _list_context(request, form)
     status = 200
     if form.is_valid():
-        records = form.filters().apply(review.visible_records(reach))
-        page = review.keyset_page(
-            records,
-            before=review.parse_cursor(request.GET.get("before")),
-            after=review.parse_cursor(request.GET.get("after")),
-        )
+        page = _page(request, form.filters().apply(readable))
         context.update(
             page=page,
-            rows=review.rows(page),
-            links=review.page_links(context["query"], page),
+            rows=rows.rows(page),
+            links=paging.page_links(context["query"], page),
             filtered=form.filters().active,
         )
     else:
         status = _invalid_status(request)
-    return render(request, _partial(request, LIST, "audit-results"), context, status=status)
+    return render(request, template_for(request, LIST, "audit-results"), context, status=status)
 
 
 @require_GET
 @require_attribute_role
 def audit_detail(request: PortalRequest, seq: int) -> HttpResponse:
-    reach = log_reach(request)
-    record = get_object_or_404(AuditRecord, seq=seq)
-    if not reach.allows(record.attribute_set or None):
-        raise PermissionDenied(review.scope_refusal(reach, record.attribute_set))
+    record = access.record_for(request, seq)
     caps = capabilities(request)
     context: dict[str, Any] = {
         "caps": caps,
         "record": record,
-        "entra_query": review.entra_window(record),
+        "entra_query": entra.entra_window(record),
     }
     if request.GET.get("entra") and caps.entra_audit_read:
         # htmx asks for this after the page has loaded, so the Graph call never delays
         # the record itself; without JavaScript it is the "Look it up" link's page.
-        try:
-            match = review.find_in_entra(graph_for(request), record)
-        except Forbidden as exc:
-            exc.needed = caps.why_not_entra_audit()
-            raise
-        context.update(match=match, searched=True)
+        access.entra_feed_access(request)
+        context.update(match=entra.find_in_entra(graph_for(request), record), searched=True)
         if request.htmx:
             return render(request, "attributes/audit/detail.html#entra-match", context)
     texts = {
@@ -112,12 +92,12 @@ def audit_detail(request: PortalRequest, seq: int) -> HttpResponse:
         "Error message": record.error_message,
     }
     context.update(
-        diff=review.diff(record.before, record.after),
-        timeline_url=review.timeline_url(record.target_type, record.target_id),
+        diff=rows.diff(record.before, record.after),
+        timeline_url=rows.timeline_url(record.target_type, record.target_id),
         hidden={
-            label: review.reveal(text)
+            label: rows.reveal(text)
             for label, text in texts.items()
-            if review.has_hidden_characters(text)
+            if rows.has_hidden_characters(text)
         },
     )
     return render(request, "attributes/audit/detail.html", context)
@@ -128,96 +108,84 @@ def audit_detail(request: PortalRequest, seq: int) -> HttpResponse:
 def audit_timeline(request: PortalRequest, target_type: str, target_id: str) -> HttpResponse:
     if target_type not in TargetType.values:
         raise Http404(f"There is no timeline for objects of type {target_type!r}.")
-    reach = log_reach(request)
-    records = review.timeline_records(target_type, target_id)
-    if not reach.tenant:
-        # A set, or a definition (whose records all carry its set), is wholly in or out.
-        if target_type == TargetType.ATTRIBUTE_SET:
-            attribute_set = target_id
-        elif target_type == TargetType.DEFINITION:
-            attribute_set = records.values_list("attribute_set", flat=True).first() or ""
-        else:
-            attribute_set = None
-        if attribute_set is not None and attribute_set and not reach.allows(attribute_set):
-            raise PermissionDenied(review.scope_refusal(reach, attribute_set))
-        records = review.scoped(records, reach)
-    page = review.keyset_page(
-        records,
-        before=review.parse_cursor(request.GET.get("before")),
-        after=review.parse_cursor(request.GET.get("after")),
+    records = access.timeline_for(
+        request, rows.timeline_records(target_type, target_id), target_type, target_id
     )
+    page = _page(request, records)
     newest = page.records[0] if page.records else None
     context = {
         "caps": capabilities(request),
-        "reach": reach,
+        "reach": access.audit_reach(request),
         "target_type": target_type,
         "target_label": TargetType(target_type).label,
+        "empty_text": f"The portal has recorded no changes to this "
+        f"{TargetType(target_type).label.lower()}.",
         "target_id": target_id,
         "target_name": newest.target_name if newest and newest.target_id == target_id else "",
         "page": page,
-        "rows": review.rows(page),
-        "links": review.page_links("", page),
+        "rows": rows.rows(page),
+        "links": paging.page_links("", page),
         "list_query": urlencode(
             {"set" if target_type == TargetType.ATTRIBUTE_SET else "target": target_id}
         ),
     }
-    template = "attributes/audit/timeline.html"
-    return render(request, _partial(request, template, "timeline-results"), context)
+    template = template_for(request, "attributes/audit/timeline.html", "timeline-results")
+    return render(request, template, context)
 
 
-def _export(request: PortalRequest, stream: Any, extension: str, content_type: str) -> HttpResponse:
-    reach = log_reach(request)
-    form = review.AuditFilterForm(request.GET)
+def _export(
+    request: PortalRequest,
+    stream: Callable[[QuerySet[AuditRecord]], Iterator[str]],
+    extension: str,
+    content_type: str,
+) -> HttpResponse:
+    readable = access.readable_records(request)
+    form = filters.AuditFilterForm(request.GET)
     if not form.is_valid():
-        return render(request, LIST, _list_context(request, reach, form), status=400)
-    records = form.filters().apply(review.visible_records(reach))
-    response = StreamingHttpResponse(stream(records), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{review.export_filename(extension)}"'
+        return render(request, LIST, _list_context(request, form), status=400)
+    response = StreamingHttpResponse(
+        stream(form.filters().apply(readable)), content_type=content_type
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export.export_filename(extension)}"'
     return response
 
 
 @require_GET
 @require_attribute_role
 def audit_export_csv(request: PortalRequest) -> HttpResponse:
-    return _export(request, review.csv_stream, "csv", "text/csv; charset=utf-8")
+    return _export(request, export.csv_stream, "csv", "text/csv; charset=utf-8")
 
 
 @require_GET
 @require_attribute_role
 def audit_export_json(request: PortalRequest) -> HttpResponse:
-    return _export(request, review.json_stream, "json", "application/json; charset=utf-8")
+    return _export(request, export.json_stream, "json", "application/json; charset=utf-8")
 
 
 @require_GET
 @require_attribute_role
 def entra_feed(request: PortalRequest) -> HttpResponse:
-    caps = capabilities(request)
-    if not caps.entra_audit_read:
-        raise PermissionDenied(caps.why_not_entra_audit())
-    form = review.EntraFilterForm(request.GET)
+    caps = access.entra_feed_access(request)
+    form = entra.EntraFilterForm(request.GET)
     graph = graph_for(request)
     next_link = request.GET.get("page") or None
     context: dict[str, Any] = {"caps": caps, "form": form, "query": form.query()}
     status = 200
-    if next_link and not review.is_feed_link(next_link, graph):
+    if next_link and not entra.is_feed_link(next_link, graph):
         context["link_error"] = (
             "The next-page link in this address is not one of Entra's audit feed, so it was "
             "not followed. Showing the first page."
         )
         next_link = None
     if form.is_valid():
-        try:
-            page = review.read_entra_page(graph, form.cleaned_data, next_link=next_link)
-        except Forbidden as exc:
-            exc.needed = caps.why_not_entra_audit()
-            raise
+        page = entra.read_entra_page(graph, form.cleaned_data, next_link=next_link)
         context.update(
-            entries=review.link_to_portal(page.entries),
+            entries=entra.link_to_portal(page.entries),
             next_link=page.next_link,
             odata_filter=page.filter,
             paged=bool(next_link),
         )
     else:
         status = _invalid_status(request)
-    template = "attributes/audit/entra.html"
-    return render(request, _partial(request, template, "entra-results"), context, status=status)
+    template = template_for(request, "attributes/audit/entra.html", "entra-results")
+    return render(request, template, context, status=status)

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from functools import partial
 from typing import Any
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from attributes import directory, validators
+from attributes import access, directory, validators
 from attributes.access import capabilities, require_attribute_role
-from attributes.actions import StaleEdit
 from attributes.actions.definitions import (
     add_values,
     create_definition,
@@ -26,46 +22,26 @@ from attributes.actions.definitions import (
     update_definition,
 )
 from attributes.actions.help_text import set_help_text
-from attributes.audit import Actor
-from attributes.directory import Definition
+from attributes.directory import AttributeSet, Definition
 from attributes.forms import (
     AddValuesForm,
     DefinitionCreateForm,
     DefinitionEditForm,
     HelpTextForm,
-    PortalForm,
     ReasonForm,
 )
 from attributes.models import HelpText
-from attributes.views.graph_forms import graph_error_to_form
-from attributes.views.sets import readable_set
+from attributes.runner import Review, confirm_step, run_action
 from portal.auth.client import graph_for
-from portal.graph import Forbidden, GraphError
+from portal.htmx import template_for
 from portal.types import PortalRequest
 
 
-def _writable_set(request: PortalRequest, set_name: str) -> None:
-    caps = capabilities(request)
-    if not caps.definitions_write.allows(set_name):
-        raise PermissionDenied(caps.why_not_write_definitions(set_name))
-
-
-def _definition(request: PortalRequest, set_name: str, name: str) -> Definition:
-    readable_set(request, set_name)
-    definition = directory.get_definition(graph_for(request), set_name, name)
-    if definition is None:
-        raise Http404(f"The attribute set {set_name} has no attribute named {name}.")
-    return definition
-
-
-def _on_form(request: PortalRequest, form: object, error: GraphError, set_name: str) -> None:
-    if isinstance(error, Forbidden):
-        error.needed = capabilities(request).why_not_write_definitions(set_name)
-    graph_error_to_form(form, error)  # type: ignore[arg-type]
-
-
-def _detail(set_name: str, name: str) -> HttpResponse:
-    return redirect("attributes:definition_detail", set_name=set_name, name=name)
+def _detail_url(definition: Definition) -> str:
+    return reverse(
+        "attributes:definition_detail",
+        kwargs={"set_name": definition.attribute_set, "name": definition.name},
+    )
 
 
 # Creating -----------------------------------------------------------------------------
@@ -79,14 +55,58 @@ def _create_form(set_name: str, **kwargs: Any) -> DefinitionCreateForm:
     )
 
 
+def _review(attribute_set: AttributeSet, data: dict[str, Any]) -> Review:
+    name, values = data["name"], data.get("value_list", [])
+    searchable = (
+        "yes"
+        if data["is_searchable"]
+        else "no: you will never be able to filter users or applications by this attribute, "
+        "nor count who holds its values"
+    )
+    predefined = (
+        "yes; this can later be relaxed to allow other values, but never tightened again"
+        if data["use_predefined_only"]
+        else "no, and it can never be restricted to predefined values later"
+    )
+    per_object = "multiple" if data["is_collection"] else "a single value"
+    return Review(
+        title=f"Create the attribute “{name}” in {attribute_set.id}?",
+        warning="These choices are permanent. Attributes can be deactivated but never deleted "
+        "or renamed.",
+        permanent=[
+            format_html(
+                "Name: <strong>{}</strong> (its id will be <code>{}_{}</code>)",
+                name,
+                attribute_set.id,
+                name,
+            ),
+            format_html("Type: <strong>{}</strong>", data["type"]),
+            format_html("Values per object: <strong>{}</strong>", per_object),
+            format_html("Searchable: <strong>{}</strong>", searchable),
+            format_html("Only predefined values: <strong>{}</strong>", predefined),
+        ],
+        facts=[
+            ("Description", data["description"]),
+            (
+                "Predefined values",
+                f"{len(values)}: {', '.join(values)}" if values else "none",
+            ),
+            ("Reason", data["reason"]),
+        ],
+        note="Predefined values can be deactivated later, never removed." if values else "",
+        confirm=f"Create {name}",
+        breadcrumbs=[
+            ("Attribute sets", reverse("attributes:set_list")),
+            (attribute_set.id, reverse("attributes:set_detail", kwargs={"name": attribute_set.id})),
+        ],
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @require_attribute_role
 def definition_create(request: PortalRequest, set_name: str) -> HttpResponse:
-    readable_set(request, set_name)
-    _writable_set(request, set_name)
-    graph = graph_for(request)
-    attribute_set = directory.get_set(graph, set_name)
-    everywhere = directory.list_definitions(graph, with_values=False)
+    attribute_set = access.set_for(request, set_name, define=True)
+    everywhere = directory.list_definitions(graph_for(request), with_values=False)
     existing = [d for d in everywhere if d.attribute_set.casefold() == set_name.casefold()]
     set_active = sum(1 for d in existing if d.is_active)
     capacity = validators.capacity_errors(
@@ -103,13 +123,8 @@ def definition_create(request: PortalRequest, set_name: str) -> HttpResponse:
     if request.method == "GET":
         # The type decides which other choices exist; htmx re-renders the form on change.
         form = _create_form(set_name, initial=request.GET.dict() or None)
-        if request.htmx:
-            return render(
-                request,
-                "attributes/definitions/create.html#definition-form",
-                {**context, "form": form},
-            )
-        return render(request, "attributes/definitions/create.html", {**context, "form": form})
+        page = template_for(request, "attributes/definitions/create.html", "definition-form")
+        return render(request, page, {**context, "form": form})
     form = _create_form(
         set_name,
         data=request.POST,
@@ -118,50 +133,41 @@ def definition_create(request: PortalRequest, set_name: str) -> HttpResponse:
     )
     if form.is_valid():
         data = form.cleaned_data
-        step = request.POST.get("confirm")
-        if step == "yes":
-            try:
-                created = create_definition(
-                    graph=graph,
-                    actor=Actor.from_request(request),
-                    attribute_set=attribute_set.id,
-                    name=data["name"],
-                    description=data["description"],
-                    type_=data["type"],
-                    is_collection=data["is_collection"],
-                    is_searchable=data["is_searchable"],
-                    use_predefined_only=data["use_predefined_only"],
-                    values=data.get("value_list", []),
-                    reason=data["reason"],
-                )
-            except GraphError as exc:
-                _on_form(request, form, exc, set_name)
-            else:
-                messages.success(
-                    request, f"The attribute {created.name} was created in {attribute_set.id}."
-                )
-                return _detail(attribute_set.id, created.name)
-        elif step != "edit":
-            return render(
+        step = confirm_step(request, form, _review(attribute_set, data))
+        if step.page:
+            return step.page
+        if step.confirmed and (
+            response := run_action(
                 request,
-                "attributes/definitions/review.html",
-                {**context, "form": form, "data": data},
+                create_definition,
+                form=form,
+                done=lambda created: (
+                    f"The attribute {created.name} was created in {attribute_set.id}."
+                ),
+                then=_detail_url,
+                attribute_set=attribute_set.id,
+                name=data["name"],
+                description=data["description"],
+                type_=data["type"],
+                is_collection=data["is_collection"],
+                is_searchable=data["is_searchable"],
+                use_predefined_only=data["use_predefined_only"],
+                values=data.get("value_list", []),
+                reason=data["reason"],
             )
+        ):
+            return response
     return render(request, "attributes/definitions/create.html", {**context, "form": form})
 
 
 @require_GET
 @require_attribute_role
 def check_definition_name(request: PortalRequest, set_name: str) -> HttpResponse:
-    readable_set(request, set_name)
     name = request.GET.get("name", "")
     errors = (
         validators.new_name_errors(
             name,
-            lambda: [
-                d.name
-                for d in directory.list_definitions(graph_for(request), set_name, with_values=False)
-            ],
+            lambda: [d.name for d in access.definitions_in(request, set_name)],
             what="attribute",
             among="an attribute in this set",
         )
@@ -199,13 +205,18 @@ def check_values(request: PortalRequest) -> HttpResponse:
 @require_GET
 @require_attribute_role
 def definition_detail(request: PortalRequest, set_name: str, name: str) -> HttpResponse:
-    return _render_detail_with(request, _definition(request, set_name, name))
+    return _detail_page(request, access.definition_for(request, set_name, name))
 
 
-def _render_detail_with(
-    request: PortalRequest, definition: Definition, **forms: object
+def _detail_page(
+    request: PortalRequest,
+    definition: Definition,
+    *,
+    counts: dict[str, dict[str, int | None]] | None = None,
+    **forms: object,
 ) -> HttpResponse:
-    """The definition page again, with one form bound to what the person submitted."""
+    """The definition page, with value counts if known, and with any form bound to what
+    the person submitted; htmx asking for the values table gets just that."""
     caps = capabilities(request)
     help_text = HelpText.objects.filter(definition_id=definition.id).first()
     context = {
@@ -226,134 +237,107 @@ def _render_detail_with(
         ),
         "help_form": HelpTextForm(initial={"text": help_text.text if help_text else ""}),
         "limits": validators,
-        "value_rows": [(value, None) for value in definition.allowed_values],
-        "counted": False,
+        "value_rows": [
+            (value, counts[value.id] if counts else None) for value in definition.allowed_values
+        ],
+        "counted": counts is not None,
         **forms,
     }
-    return render(request, "attributes/definitions/detail.html", context)
-
-
-def _attempt(
-    request: PortalRequest,
-    set_name: str,
-    change: Callable[[], object],
-    *,
-    done: str,
-    form: PortalForm | None = None,
-) -> bool:
-    """Runs an action. True when the page should show the attribute's current state: it
-    went through (with `done` as the message) or the attribute changed meanwhile. False
-    when Graph refused it; the reason is on `form`, or without a form on an error page."""
-    try:
-        change()
-    except StaleEdit as stale:
-        messages.warning(request, f"{stale} Its current state is shown; check it and try again.")
-    except GraphError as exc:
-        if form is None:
-            if isinstance(exc, Forbidden):
-                exc.needed = capabilities(request).why_not_write_definitions(set_name)
-            raise
-        _on_form(request, form, exc, set_name)
-        return False
-    else:
-        messages.success(request, done)
-    return True
+    page = template_for(request, "attributes/definitions/detail.html", "values-table")
+    return render(request, page, context)
 
 
 @require_POST
 @require_attribute_role
 def definition_edit(request: PortalRequest, set_name: str, name: str) -> HttpResponse:
-    _writable_set(request, set_name)
-    definition = _definition(request, set_name, name)
+    definition = access.definition_for(request, set_name, name, write=True)
     form = DefinitionEditForm(request.POST, definition=definition)
     if form.is_valid():
         data = form.cleaned_data
-        seen = replace(definition, description=data["seen_description"])
-        edit = partial(
+        if response := run_action(
+            request,
             update_definition,
-            graph=graph_for(request),
-            actor=Actor.from_request(request),
-            seen=seen,
+            form=form,
+            done=f"The attribute {name} was updated.",
+            then=_detail_url,
+            current=definition,
+            seen=replace(definition, description=data["seen_description"]),
             description=data["description"],
             allow_other_values=data.get("allow_other_values", False),
             reason=data["reason"],
-        )
-        if _attempt(request, set_name, edit, done=f"The attribute {name} was updated.", form=form):
-            return _detail(set_name, name)
-    return _render_detail_with(request, definition, edit_form=form)
+        ):
+            return response
+    return _detail_page(request, definition, edit_form=form)
 
 
 @require_POST
 @require_attribute_role
 def values_add(request: PortalRequest, set_name: str, name: str) -> HttpResponse:
-    _writable_set(request, set_name)
-    definition = _definition(request, set_name, name)
+    definition = access.definition_for(request, set_name, name, write=True)
     form = AddValuesForm(
         request.POST, definition=definition, values_check_url=reverse("attributes:check_values")
     )
     if form.is_valid():
         values = form.cleaned_data["values"]
-        add = partial(
+        if response := run_action(
+            request,
             add_values,
-            graph=graph_for(request),
-            actor=Actor.from_request(request),
-            seen=definition,
+            form=form,
+            done=f"Added {len(values)} predefined value{pluralize(values)}: {', '.join(values)}.",
+            then=_detail_url,
+            current=definition,
             values=values,
             reason=form.cleaned_data["reason"],
-        )
-        done = f"Added {len(values)} predefined value{pluralize(values)}: {', '.join(values)}."
-        if _attempt(request, set_name, add, done=done, form=form):
-            return _detail(set_name, name)
-    return _render_detail_with(request, definition, values_form=form)
+        ):
+            return response
+    return _detail_page(request, definition, values_form=form)
 
 
 @require_POST
 @require_attribute_role
 def value_status(request: PortalRequest, set_name: str, name: str, value: str) -> HttpResponse:
-    _writable_set(request, set_name)
-    definition = _definition(request, set_name, name)
+    definition = access.definition_for(request, set_name, name, write=True)
     active = request.POST.get("active") == "true"
     form = ReasonForm(request.POST)
     form.is_valid()
-    toggle = partial(
-        set_value_active,
-        graph=graph_for(request),
-        actor=Actor.from_request(request),
-        seen=definition,
-        value=value,
-        active=active,
-        reason=form.cleaned_data.get("reason", ""),
-    )
     if active:
         done = f"The value {value!r} was reactivated."
     else:
         done = f"The value {value!r} was deactivated. Objects that already hold it keep it."
-    _attempt(request, set_name, toggle, done=done)
-    return _detail(set_name, name)
+    # A one-click change without a form: a refusal from Graph is shown as an error page.
+    return run_action(
+        request,
+        set_value_active,
+        done=done,
+        then=_detail_url,
+        current=definition,
+        value=value,
+        active=active,
+        reason=form.cleaned_data.get("reason", ""),
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @require_attribute_role
 def definition_status(request: PortalRequest, set_name: str, name: str) -> HttpResponse:
     """Deactivating or reactivating: the impact first (who holds it), then the change."""
-    _writable_set(request, set_name)
-    definition = _definition(request, set_name, name)
+    definition = access.definition_for(request, set_name, name, write=True)
     activate = not definition.is_active
     form = ReasonForm(request.POST if request.method == "POST" else None)
     blockers = _reactivation_blockers(request, definition) if activate else []
     if request.method == "POST" and form.is_valid() and not blockers:
-        change = partial(
+        verb = "reactivated" if activate else "deactivated"
+        if response := run_action(
+            request,
             set_definition_status,
-            graph=graph_for(request),
-            actor=Actor.from_request(request),
-            seen=definition,
+            form=form,
+            done=f"The attribute {name} was {verb}. Existing assignments were not changed.",
+            then=_detail_url,
+            current=definition,
             active=activate,
             reason=form.cleaned_data["reason"],
-        )
-        verb = "reactivated" if activate else "deactivated"
-        done = f"The attribute {name} was {verb}. Existing assignments were not changed."
-        if _attempt(request, set_name, change, done=done, form=form):
-            return _detail(set_name, name)
+        ):
+            return response
     context = {
         "definition": definition,
         "activate": activate,
@@ -388,38 +372,33 @@ def _impact(request: PortalRequest, definition: Definition) -> dict[str, int | N
 @require_GET
 @require_attribute_role
 def value_usage(request: PortalRequest, set_name: str, name: str) -> HttpResponse:
-    """The values table again, with how many objects hold each value (loaded lazily)."""
-    definition = _definition(request, set_name, name)
+    """The definition page with how many objects hold each value (htmx loads it lazily)."""
+    definition = access.definition_for(request, set_name, name)
     if not definition.is_searchable:
         raise Http404("Graph cannot count the values of an attribute that is not searchable.")
     counts = directory.count_objects(
         graph_for(request),
         {v.id: directory.value_filter(definition, v.id) for v in definition.allowed_values},
     )
-    context = {
-        "definition": definition,
-        "can_write": capabilities(request).definitions_write.allows(definition.attribute_set),
-        "value_rows": [(value, counts[value.id]) for value in definition.allowed_values],
-        "counted": True,
-    }
-    return render(request, "attributes/definitions/detail.html#values-table", context)
+    return _detail_page(request, definition, counts=counts)
 
 
 @require_POST
 @require_attribute_role
 def help_text_edit(request: PortalRequest, set_name: str, name: str) -> HttpResponse:
-    _writable_set(request, set_name)
-    definition = _definition(request, set_name, name)
+    definition = access.definition_for(request, set_name, name, write=True)
     form = HelpTextForm(request.POST)
     if form.is_valid():
-        text = set_help_text(
-            actor=Actor.from_request(request),
+        text = form.cleaned_data["text"].strip()
+        if response := run_action(
+            request,
+            set_help_text,
+            form=form,
+            done="The help text was saved." if text else "The help text was removed.",
+            then=_detail_url(definition),
             definition=definition,
-            text=form.cleaned_data["text"],
+            text=text,
             reason=form.cleaned_data["reason"],
-        )
-        messages.success(
-            request, "The help text was saved." if text else "The help text was removed."
-        )
-        return _detail(set_name, name)
-    return _render_detail_with(request, definition, help_form=form)
+        ):
+            return response
+    return _detail_page(request, definition, help_form=form)

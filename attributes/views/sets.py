@@ -2,56 +2,38 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods
 
-from attributes import directory, validators
+from attributes import access, directory, validators
 from attributes.access import capabilities, require_attribute_role
-from attributes.actions import StaleEdit
-from attributes.actions.definitions import create_set, update_set
-from attributes.audit import Actor
+from attributes.actions.sets import create_set, update_set
 from attributes.directory import AttributeSet
 from attributes.forms import AttributeSetCreateForm, AttributeSetEditForm
 from attributes.models import HelpText
-from attributes.views.graph_forms import graph_error_to_form
+from attributes.runner import Review, confirm_step, run_action
 from portal.auth.client import graph_for
-from portal.graph import GraphError
+from portal.htmx import template_for
 from portal.types import PortalRequest
 
 STATUS_FILTERS = ("active", "deactivated", "all")
 
 
-def readable_set(request: PortalRequest, name: str) -> None:
-    reach = capabilities(request).definitions_read
-    if not reach.allows(name):
-        raise PermissionDenied(
-            f"Your roles cover {reach.label}, not the attribute set {name}. Reading it needs "
-            "Attribute Definition Reader or Administrator, or an Attribute Assignment role, "
-            f"for the whole tenant or for {name}."
-        )
+def _set_url(attribute_set: AttributeSet) -> str:
+    return reverse("attributes:set_detail", kwargs={"name": attribute_set.id})
 
 
 @require_GET
 @require_attribute_role
 def set_list(request: PortalRequest) -> HttpResponse:
-    caps = capabilities(request)
-    if not caps.definitions_read:
-        raise PermissionDenied(
-            "Browsing attribute sets needs Attribute Definition Reader or Administrator, or an "
-            "Attribute Assignment role."
-        )
+    reach = access.browsable_sets(request)
     graph = graph_for(request)
     sets = directory.list_sets(graph)
     definitions = directory.list_definitions(graph, with_values=False)
-    summaries = [
-        s
-        for s in directory.summarise_sets(sets, definitions)
-        if caps.definitions_read.allows(s.set.id)
-    ]
+    summaries = [s for s in directory.summarise_sets(sets, definitions) if reach.allows(s.set.id)]
     query = request.GET.get("q", "").strip()
     shown = [
         s
@@ -60,23 +42,21 @@ def set_list(request: PortalRequest) -> HttpResponse:
         or query.casefold() in s.set.description.casefold()
     ]
     context = {
-        "caps": caps,
+        "caps": capabilities(request),
         "summaries": shown,
         "query": query,
         "total_sets": len(sets),
         "active_definitions": sum(1 for d in definitions if d.is_active),
         "limits": validators,
     }
-    template = "attributes/sets/list.html"
-    if request.htmx and request.htmx.target == "set-rows":
-        template += "#set-rows"
-    return render(request, template, context)
+    return render(request, template_for(request, "attributes/sets/list.html", "set-rows"), context)
 
 
 @require_GET
 @require_attribute_role
 def check_set_name(request: PortalRequest) -> HttpResponse:
     """Live feedback on a new set's name while it is typed."""
+    access.may_change_sets(request)
     name = request.GET.get("name", "")
     errors = (
         validators.new_name_errors(
@@ -91,53 +71,69 @@ def check_set_name(request: PortalRequest) -> HttpResponse:
     return render(request, "attributes/_name_feedback.html", {"name": name, "errors": errors})
 
 
+def _review(data: dict) -> Review:
+    name = data["name"]
+    return Review(
+        title=f"Create the attribute set “{name}”?",
+        warning="This cannot be undone.",
+        permanent=[
+            format_html(
+                "The name <strong>{}</strong> can never be changed, and the set can never be "
+                "deleted. Entra keeps at most {} attribute sets.",
+                name,
+                validators.SETS_PER_TENANT,
+            )
+        ],
+        facts=[
+            ("Name", name),
+            ("Description", data["description"]),
+            ("Maximum attributes", data["max_attributes"] or "no maximum of its own"),
+            ("Reason", data["reason"]),
+        ],
+        confirm=f"Create {name}",
+        breadcrumbs=[("Attribute sets", reverse("attributes:set_list"))],
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @require_attribute_role
 def set_create(request: PortalRequest) -> HttpResponse:
-    caps = capabilities(request)
-    if not caps.sets_write:
-        raise PermissionDenied(caps.why_not_write_sets())
-    graph = graph_for(request)
-    existing = [s.id for s in directory.list_sets(graph)] if request.method == "POST" else []
+    access.may_change_sets(request)
+    posted = request.method == "POST"
+    existing = [s.id for s in directory.list_sets(graph_for(request))] if posted else []
     form = AttributeSetCreateForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if posted else None,
         existing_names=existing,
         check_url=reverse("attributes:check_set_name"),
     )
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         data = form.cleaned_data
-        step = request.POST.get("confirm")
-        if step == "yes":
-            try:
-                created = create_set(
-                    graph=graph,
-                    actor=Actor.from_request(request),
-                    name=data["name"],
-                    description=data["description"],
-                    max_attributes=data["max_attributes"],
-                    reason=data["reason"],
-                )
-            except GraphError as exc:
-                graph_error_to_form(form, exc, fields={"name": ("id", "name")})
-            else:
-                messages.success(request, f"The attribute set {created.id} was created.")
-                return redirect("attributes:set_detail", name=created.id)
-        elif step != "edit":
-            return render(request, "attributes/sets/review.html", {"form": form, "data": data})
+        step = confirm_step(request, form, _review(data))
+        if step.page:
+            return step.page
+        if step.confirmed and (
+            response := run_action(
+                request,
+                create_set,
+                form=form,
+                fields={"name": ("id", "name")},
+                done=lambda created: f"The attribute set {created.id} was created.",
+                then=_set_url,
+                name=data["name"],
+                description=data["description"],
+                max_attributes=data["max_attributes"],
+                reason=data["reason"],
+            )
+        ):
+            return response
     return render(request, "attributes/sets/create.html", {"form": form})
 
 
 @require_http_methods(["GET", "POST"])
 @require_attribute_role
 def set_edit(request: PortalRequest, name: str) -> HttpResponse:
-    caps = capabilities(request)
-    if not caps.sets_write:
-        raise PermissionDenied(caps.why_not_write_sets())
-    graph = graph_for(request)
-    current = directory.get_set(graph, name)
-    in_use = sum(
-        1 for d in directory.list_definitions(graph, current.id, with_values=False) if d.is_active
-    )
+    current = access.set_for(request, name, edit=True)
+    in_use = sum(1 for d in access.definitions_in(request, current.id) if d.is_active)
     initial = {
         "description": current.description,
         "max_attributes": current.max_attributes,
@@ -149,26 +145,21 @@ def set_edit(request: PortalRequest, name: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        seen = AttributeSet(current.id, data["seen_description"], data["seen_max_attributes"])
-        try:
-            update_set(
-                graph=graph,
-                actor=Actor.from_request(request),
-                seen=seen,
-                description=data["description"],
-                max_attributes=data["max_attributes"],
-                reason=data["reason"],
-            )
-        except StaleEdit as stale:
-            messages.warning(
-                request, f"{stale} Its current values are shown; check them and save again."
-            )
-            form = AttributeSetEditForm(initial=initial, in_use=in_use)
-        except GraphError as exc:
-            graph_error_to_form(form, exc, fields={"max_attributes": ("maxAttributesPerSet",)})
-        else:
-            messages.success(request, f"The attribute set {current.id} was updated.")
-            return redirect("attributes:set_detail", name=current.id)
+        if response := run_action(
+            request,
+            update_set,
+            form=form,
+            fields={"max_attributes": ("maxAttributesPerSet",)},
+            done=f"The attribute set {current.id} was updated.",
+            then=_set_url,
+            stale=request.path,
+            current=current,
+            seen=AttributeSet(current.id, data["seen_description"], data["seen_max_attributes"]),
+            description=data["description"],
+            max_attributes=data["max_attributes"],
+            reason=data["reason"],
+        ):
+            return response
     return render(
         request,
         "attributes/sets/edit.html",
@@ -179,11 +170,9 @@ def set_edit(request: PortalRequest, name: str) -> HttpResponse:
 @require_GET
 @require_attribute_role
 def set_detail(request: PortalRequest, name: str) -> HttpResponse:
-    readable_set(request, name)
+    attribute_set = access.set_for(request, name)
     caps = capabilities(request)
-    graph = graph_for(request)
-    attribute_set = directory.get_set(graph, name)
-    definitions = directory.list_definitions(graph, attribute_set.id)
+    definitions = directory.list_definitions(graph_for(request), attribute_set.id)
     status = request.GET.get("status", "active")
     if status not in STATUS_FILTERS:
         status = "active"
@@ -209,7 +198,5 @@ def set_detail(request: PortalRequest, name: str) -> HttpResponse:
         "why_not_write": caps.why_not_write_definitions(attribute_set.id),
         "limits": validators,
     }
-    template = "attributes/sets/detail.html"
-    if request.htmx and request.htmx.target == "definitions":
-        template += "#definitions"
-    return render(request, template, context)
+    page = template_for(request, "attributes/sets/detail.html", "definitions")
+    return render(request, page, context)

@@ -17,9 +17,9 @@ import pytest
 from django.test import Client
 
 from attributes import directory
-from attributes.actions import definitions as actions
+from attributes.actions import definitions, sets
 from attributes.actions.help_text import set_help_text
-from attributes.audit import Actor, Target, append
+from attributes.audit import Actor, Target, append, has_applied_check
 from attributes.models import Action, AuditRecord, HelpText, Outcome, TargetType
 from attributes.reconcile import reconcile_pending
 from emulator.harness import EmulatorProcess
@@ -59,16 +59,17 @@ ACTIONS: dict[str, tuple[str, str, Callable[[GraphClient], Any]]] = {
     "create_set": (
         "POST",
         r"/directory/attributeSets$",
-        lambda g: actions.create_set(
+        lambda g: sets.create_set(
             graph=g, actor=ACTOR, name="Research", description="d", max_attributes=None, reason="r"
         ),
     ),
     "update_set": (
         "PATCH",
         r"/directory/attributeSets/Engineering$",
-        lambda g: actions.update_set(
+        lambda g: sets.update_set(
             graph=g,
             actor=ACTOR,
+            current=_engineering(g),
             seen=_engineering(g),
             description="new",
             max_attributes=30,
@@ -78,7 +79,7 @@ ACTIONS: dict[str, tuple[str, str, Callable[[GraphClient], Any]]] = {
     "create_definition": (
         "POST",
         r"/directory/customSecurityAttributeDefinitions$",
-        lambda g: actions.create_definition(
+        lambda g: definitions.create_definition(
             graph=g,
             actor=ACTOR,
             attribute_set="Engineering",
@@ -95,9 +96,10 @@ ACTIONS: dict[str, tuple[str, str, Callable[[GraphClient], Any]]] = {
     "update_definition": (
         "PATCH",
         r"/customSecurityAttributeDefinitions/Engineering_Project$",
-        lambda g: actions.update_definition(
+        lambda g: definitions.update_definition(
             graph=g,
             actor=ACTOR,
+            current=_project(g),
             seen=_project(g),
             description="new",
             allow_other_values=True,
@@ -107,29 +109,29 @@ ACTIONS: dict[str, tuple[str, str, Callable[[GraphClient], Any]]] = {
     "deactivate_definition": (
         "PATCH",
         r"/customSecurityAttributeDefinitions/Engineering_Project$",
-        lambda g: actions.set_definition_status(
-            graph=g, actor=ACTOR, seen=_project(g), active=False, reason="r"
+        lambda g: definitions.set_definition_status(
+            graph=g, actor=ACTOR, current=_project(g), active=False, reason="r"
         ),
     ),
     "add_one_value": (
         "POST",
         r"/Engineering_Project/allowedValues$",
-        lambda g: actions.add_values(
-            graph=g, actor=ACTOR, seen=_project(g), values=["Everest"], reason="r"
+        lambda g: definitions.add_values(
+            graph=g, actor=ACTOR, current=_project(g), values=["Everest"], reason="r"
         ),
     ),
     "add_values_by_delta": (
         "PATCH",
         r"/customSecurityAttributeDefinitions/Engineering_Project$",
-        lambda g: actions.add_values(
-            graph=g, actor=ACTOR, seen=_project(g), values=["Everest", "Fuji"], reason="r"
+        lambda g: definitions.add_values(
+            graph=g, actor=ACTOR, current=_project(g), values=["Everest", "Fuji"], reason="r"
         ),
     ),
     "deactivate_value": (
         "PATCH",
         r"/allowedValues/Alpine$",
-        lambda g: actions.set_value_active(
-            graph=g, actor=ACTOR, seen=_project(g), value="Alpine", active=False, reason="r"
+        lambda g: definitions.set_value_active(
+            graph=g, actor=ACTOR, current=_project(g), value="Alpine", active=False, reason="r"
         ),
     ),
 }
@@ -166,6 +168,34 @@ def test_a_lost_answer_is_settled_by_re_reading_graph(
     with contextlib.suppress(GraphError):
         run(graph)
     assert AuditRecord.objects.get().outcome == Outcome.SUCCEEDED
+
+
+@pytest.mark.parametrize("lost", ["drop", 504])
+def test_a_create_found_after_a_lost_answer_records_the_posts_request_id_or_none(
+    lost: int | str, graph: GraphClient, emu: EmulatorProcess
+) -> None:
+    # The POST is applied, then its answer is lost; the client re-reads and finds the set.
+    emu.set_faults(
+        rules=[
+            {"method": "POST", "path": r"/directory/attributeSets$", "status": lost, "after": True}
+        ]
+    )
+    sets.create_set(
+        graph=graph, actor=ACTOR, name="Research", description="", max_attributes=None, reason=""
+    )
+    record = AuditRecord.objects.get()
+    assert record.outcome == Outcome.SUCCEEDED
+    calls = [e for e in emu.requests_log() if "/directory/attributeSets" in e["path"]]
+    post = next(e for e in calls if e["method"] == "POST")
+    reread = next(e for e in calls if e["method"] == "GET")
+    assert record.graph_request_id != reread["request_id"]
+    assert record.graph_request_id in {"", post.get("request_id") or ""}
+
+
+def test_every_action_in_the_vocabulary_can_be_told_applied_or_not() -> None:
+    # Assignments join the vocabulary's checks with the assignment workspace.
+    not_yet = {Action.ASSIGNMENT_SET, Action.ASSIGNMENT_CHANGED, Action.ASSIGNMENT_REMOVED}
+    assert [a for a in Action if a not in not_yet and not has_applied_check(a)] == []
 
 
 def test_help_text_records_its_intent_and_outcome() -> None:

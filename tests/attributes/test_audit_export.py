@@ -13,7 +13,7 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 
 from attributes.audit import verify_chain
-from attributes.audit_review import EXPORT_CHUNK, EXPORT_FIELDS
+from attributes.audit_review.export import EXPORT_CHUNK, EXPORT_FIELDS
 from attributes.models import AuditRecord, Outcome
 from tests.attributes.audit_people import AUDITOR, LEAD, NO_ROLES, T0, record, seed, sign_in
 

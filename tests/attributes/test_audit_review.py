@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from attributes import audit_review as review
+from attributes import access, spreadsheet
+from attributes.audit_review import entra, export, filters, paging, rows
 from attributes.capabilities import Reach
 from attributes.models import AuditRecord, TargetType
 from portal.graph import GraphClient
@@ -35,14 +36,14 @@ pytestmark = pytest.mark.smoke
 def test_moments_are_read_as_utc_with_their_precision(
     text: str, start: datetime, unit: timedelta
 ) -> None:
-    moment = review.parse_moment(text)
-    assert moment == review.Moment(start, unit)
+    moment = filters.parse_moment(text)
+    assert moment == filters.Moment(start, unit)
     assert moment.end == start + unit
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", "31/03/2026", "2026-13-01", "2026-03-31T25:00"])
 def test_anything_else_is_not_a_moment(text: str) -> None:
-    assert review.parse_moment(text) is None
+    assert filters.parse_moment(text) is None
 
 
 # Cells --------------------------------------------------------------------------------
@@ -50,19 +51,19 @@ def test_anything_else_is_not_a_moment(text: str) -> None:
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_formula_starts_get_a_quote(start: str) -> None:
-    assert review.guard_cell(f"{start}1+1") == f"'{start}1+1"
+    assert spreadsheet.guard(f"{start}1+1") == f"'{start}1+1"
 
 
 @pytest.mark.parametrize("text", ["", "1+1", "a=b", " =1", "'already", "\n=1"])
 def test_other_cells_are_unchanged(text: str) -> None:
-    assert review.guard_cell(text) == text
+    assert spreadsheet.guard(text) == text
 
 
 # Diffs --------------------------------------------------------------------------------
 
 
 def test_a_diff_says_per_key_what_was_added_removed_changed_or_kept() -> None:
-    entries = review.diff(
+    entries = rows.diff(
         {"keep": 1, "drop": "x", "values": ["a", "b"], "nested": {"k": 1}},
         {"keep": 1, "add": True, "values": ["b", "c"], "nested": {"k": 2}},
     )
@@ -82,10 +83,10 @@ def test_a_diff_says_per_key_what_was_added_removed_changed_or_kept() -> None:
 
 
 def test_a_diff_handles_missing_sides_and_plain_values() -> None:
-    assert [(e.key, e.change) for e in review.diff(None, {"a": 1})] == [("a", "added")]
-    assert [(e.key, e.change) for e in review.diff({"a": 1}, None)] == [("a", "removed")]
-    assert review.diff(None, None) == []
-    (entry,) = review.diff("old", "new")
+    assert [(e.key, e.change) for e in rows.diff(None, {"a": 1})] == [("a", "added")]
+    assert [(e.key, e.change) for e in rows.diff({"a": 1}, None)] == [("a", "removed")]
+    assert rows.diff(None, None) == []
+    (entry,) = rows.diff("old", "new")
     assert (entry.key, entry.change, entry.before, entry.after) == (
         "value",
         "changed",
@@ -96,10 +97,10 @@ def test_a_diff_handles_missing_sides_and_plain_values() -> None:
 
 def test_invisible_characters_are_written_out_and_the_json_stays_valid() -> None:
     text = "invoice\u202egpj.exe\u200b"
-    assert review.reveal(text) == "invoice\\u202egpj.exe\\u200b"
-    assert review.has_hidden_characters(text)
-    assert not review.has_hidden_characters("Ünïcødé 名前\n")
-    assert json.loads(review.shown({"k": text})) == {"k": text}
+    assert rows.reveal(text) == "invoice\\u202egpj.exe\\u200b"
+    assert rows.has_hidden_characters(text)
+    assert not rows.has_hidden_characters("Ünïcødé 名前\n")
+    assert json.loads(rows.shown({"k": text})) == {"k": text}
 
 
 # Keyset pages -------------------------------------------------------------------------
@@ -110,19 +111,19 @@ def test_pages_walk_older_and_back_newer_without_gaps() -> None:
     # Seven records per timestamp: the order falls back to seq within a timestamp.
     seed(*(record(created_at=T0 + timedelta(minutes=n // 7)) for n in range(23)))
     records = AuditRecord.objects.all()
-    first = review.keyset_page(records, size=10)
+    first = paging.keyset_page(records, size=10)
     assert [r.seq for r in first.records] == list(range(23, 13, -1))
     assert (first.newer, first.older) == (None, 14)
-    second = review.keyset_page(records, before=first.older, size=10)
+    second = paging.keyset_page(records, before=first.older, size=10)
     assert [r.seq for r in second.records] == list(range(13, 3, -1))
     assert (second.newer, second.older) == (13, 4)
-    third = review.keyset_page(records, before=second.older, size=10)
+    third = paging.keyset_page(records, before=second.older, size=10)
     assert [r.seq for r in third.records] == [3, 2, 1]
     assert (third.newer, third.older) == (3, None)
-    back = review.keyset_page(records, after=third.newer, size=10)
+    back = paging.keyset_page(records, after=third.newer, size=10)
     assert [r.seq for r in back.records] == [r.seq for r in second.records]
     assert (back.newer, back.older) == (13, 4)
-    top = review.keyset_page(records, after=back.newer, size=10)
+    top = paging.keyset_page(records, after=back.newer, size=10)
     assert [r.seq for r in top.records] == [r.seq for r in first.records]
     assert top.newer is None
 
@@ -130,7 +131,7 @@ def test_pages_walk_older_and_back_newer_without_gaps() -> None:
 @pytest.mark.django_db
 def test_a_newer_page_past_the_newest_record_shows_the_newest_page() -> None:
     seed(*(record() for _ in range(3)))
-    page = review.keyset_page(AuditRecord.objects.all(), after=3, size=10)
+    page = paging.keyset_page(AuditRecord.objects.all(), after=3, size=10)
     assert [r.seq for r in page.records] == [3, 2, 1]
     assert page.newer is None
 
@@ -140,16 +141,16 @@ def test_a_newer_page_past_the_newest_record_shows_the_newest_page() -> None:
     [("12", 12), ("0", None), ("-1", None), ("x", None), (None, None), ("9" * 30, None)],
 )
 def test_cursors_are_positive_integers_or_nothing(value: str | None, cursor: int | None) -> None:
-    assert review.parse_cursor(value) == cursor
+    assert paging.parse_cursor(value) == cursor
 
 
 def test_page_links_keep_the_query() -> None:
-    page = review.Page([], older=4, newer=13)
-    assert review.page_links("q=a+b&set=X", page) == {
+    page = paging.Page([], older=4, newer=13)
+    assert paging.page_links("q=a+b&set=X", page) == {
         "newer": "?q=a+b&set=X&after=13",
         "older": "?q=a+b&set=X&before=4",
     }
-    assert review.page_links("", review.Page([])) == {}
+    assert paging.page_links("", paging.Page([])) == {}
 
 
 # Scope --------------------------------------------------------------------------------
@@ -165,7 +166,7 @@ def test_scope_is_the_tenant_some_sets_or_nothing() -> None:
     )
 
     def seqs(reach: Reach) -> list[int]:
-        return sorted(review.visible_records(reach).values_list("seq", flat=True))
+        return sorted(access.scoped(AuditRecord.objects.all(), reach).values_list("seq", flat=True))
 
     assert seqs(Reach(tenant=True)) == [1, 2, 3, 4]
     assert seqs(Reach(sets=frozenset({"engineering"}))) == [1, 2]
@@ -179,14 +180,14 @@ def test_scope_is_the_tenant_some_sets_or_nothing() -> None:
 @pytest.mark.django_db
 def test_export_rows_come_in_chunks_along_the_keyset() -> None:
     seed(*(record(created_at=T0 + timedelta(seconds=n // 4)) for n in range(17)))
-    rows = list(review.export_rows(AuditRecord.objects.all(), chunk=3))
+    rows = list(export.export_rows(AuditRecord.objects.all(), chunk=3))
     assert [row[0] for row in rows] == list(range(1, 18))
-    assert len(rows[0]) == len(review.EXPORT_FIELDS)
+    assert len(rows[0]) == len(export.EXPORT_FIELDS)
 
 
 def test_export_filenames_are_dated() -> None:
     assert (
-        review.export_filename("csv", today=datetime(2026, 3, 9).date())
+        export.export_filename("csv", today=datetime(2026, 3, 9).date())
         == "audit-log-2026-03-09.csv"
     )
 
@@ -195,7 +196,7 @@ def test_export_filenames_are_dated() -> None:
 
 
 def test_the_entra_filter_passes_the_forms_values_through_as_odata() -> None:
-    form = review.EntraFilterForm(
+    form = entra.EntraFilterForm(
         {
             "since": "2026-03-01",
             "until": "2026-03-02T10:30",
@@ -206,16 +207,16 @@ def test_the_entra_filter_passes_the_forms_values_through_as_odata() -> None:
         }
     )
     assert form.is_valid(), form.errors
-    assert review.entra_filter(form.cleaned_data) == (
+    assert entra.entra_filter(form.cleaned_data) == (
         "activityDateTime ge 2026-03-01T00:00:00.000000Z"
         " and activityDateTime le 2026-03-02T10:30:59.999999Z"
         " and activityDisplayName eq 'Update attribute values assigned to a user'"
         " and startswith(initiatedBy/user/userPrincipalName, 'o''brien@')"
     )
-    prefix = review.EntraFilterForm({"activity": "Add"})
+    prefix = entra.EntraFilterForm({"activity": "Add"})
     assert prefix.is_valid()
-    assert review.entra_filter(prefix.cleaned_data) == "startswith(activityDisplayName, 'Add')"
-    assert review.entra_filter({}) == ""
+    assert entra.entra_filter(prefix.cleaned_data) == "startswith(activityDisplayName, 'Add')"
+    assert entra.entra_filter({}) == ""
 
 
 @pytest.mark.parametrize(
@@ -228,7 +229,7 @@ def test_the_entra_filter_passes_the_forms_values_through_as_odata() -> None:
     ],
 )
 def test_the_entra_form_refuses_what_graph_would(data: dict[str, str], field: str) -> None:
-    form = review.EntraFilterForm(data)
+    form = entra.EntraFilterForm(data)
     assert not form.is_valid()
     assert field in form.errors
 
@@ -238,13 +239,13 @@ def test_only_links_back_into_the_feed_are_followed() -> None:
         session=None, token_provider=lambda **_: "t", base_url="https://graph.example"
     )  # type: ignore[arg-type]
     feed = "https://graph.example/beta/auditLogs/customSecurityAttributeAudits?$skiptoken=x"
-    assert review.is_feed_link(feed, graph)
-    assert not review.is_feed_link(feed + "\r\nX-Injected: 1", graph)
-    assert not review.is_feed_link("https://graph.example/v1.0/users?$skiptoken=x", graph)
-    assert not review.is_feed_link(
+    assert entra.is_feed_link(feed, graph)
+    assert not entra.is_feed_link(feed + "\r\nX-Injected: 1", graph)
+    assert not entra.is_feed_link("https://graph.example/v1.0/users?$skiptoken=x", graph)
+    assert not entra.is_feed_link(
         "https://graph.example.evil/beta/auditLogs/customSecurityAttributeAudits?x", graph
     )
-    assert not review.is_feed_link(
+    assert not entra.is_feed_link(
         "https://evil.example/beta/auditLogs/customSecurityAttributeAudits?x", graph
     )
 
@@ -290,18 +291,16 @@ def entra_item(
 
 
 def test_an_entra_entry_is_read_with_its_changes_decoded() -> None:
-    entry = review.parse_entry(entra_item())
+    entry = entra.parse_entry(entra_item())
     assert entry.at == datetime(2026, 3, 1, 9, 0, 30, 123456, tzinfo=UTC)
     assert entry.initiated_by == "ada.admin@contoso.example"
     assert entry.ok
     (target,) = entry.targets
-    assert target.changes == (
-        review.EntraChange("Engineering_Project", '["Alpine"]', '["Baltic"]'),
-    )
+    assert target.changes == (entra.EntraChange("Engineering_Project", '["Alpine"]', '["Baltic"]'),)
 
 
 def test_an_entra_entry_tolerates_missing_parts() -> None:
-    entry = review.parse_entry(
+    entry = entra.parse_entry(
         {
             "id": "x",
             "activityDateTime": "not a time",
@@ -329,7 +328,7 @@ def test_entra_entries_link_to_the_portal_record_of_the_same_change(
     item: dict[str, Any], linked: bool
 ) -> None:
     (change,) = seed(record(created_at=T0, completed_at=T0 + timedelta(minutes=2)))
-    (entry,) = review.link_to_portal([review.parse_entry(item)])
+    (entry,) = entra.link_to_portal([entra.parse_entry(item)])
     assert entry.portal_seq == (change.seq if linked else None)
 
 
@@ -350,5 +349,5 @@ def test_a_definition_change_links_by_its_id_and_the_closest_record_wins() -> No
         ),
     )
     item = entra_item(target_id="Engineering_Project", prop="description")
-    (entry,) = review.link_to_portal([review.parse_entry(item)])
+    (entry,) = entra.link_to_portal([entra.parse_entry(item)])
     assert entry.portal_seq == near.seq != far.seq

@@ -270,6 +270,7 @@ def test_an_edit_made_meanwhile_is_not_overwritten(ada: Client, graph_as: GraphA
             "seen_description": current["description"],
             "seen_max_attributes": current["maxAttributesPerSet"],
         },
+        follow=True,
     )
     html = response.content.decode()
     assert "changed by someone else" in html
@@ -408,7 +409,9 @@ def test_a_definition_name_is_unique_in_its_set_regardless_of_case(
 
 def test_choosing_boolean_disables_the_choices_it_forbids(ada: Client) -> None:
     response = ada.get(
-        "/sets/Engineering/attributes/new", {"type": "Boolean"}, headers={"HX-Request": "true"}
+        "/sets/Engineering/attributes/new",
+        {"type": "Boolean"},
+        headers={"HX-Request": "true", "HX-Target": "definition-form"},
     )
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="definition-form"')
@@ -529,7 +532,10 @@ def test_relaxing_predefined_only_is_one_way(ada: Client, graph_as: GraphAs) -> 
 
 
 def test_value_usage_counts_match_graph(ada: Client, graph_as: GraphAs) -> None:
-    response = ada.get("/sets/Engineering/attributes/Project/usage", headers={"HX-Request": "true"})
+    response = ada.get(
+        "/sets/Engineering/attributes/Project/usage",
+        headers={"HX-Request": "true", "HX-Target": "values-table"},
+    )
     html = response.content.decode()
     rows = dict(
         re.findall(

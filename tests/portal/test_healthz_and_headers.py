@@ -40,7 +40,8 @@ def test_anonymous_htmx_request_gets_hx_redirect_not_a_swapped_page(client: Clie
         "/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/some/page"}
     )
     assert response.status_code == 200
-    assert response["HX-Redirect"] == "/auth/sign-in?next=%2Fsome%2Fpage"
+    # The same address as when a signed-in person's tokens are gone (test_sign_in.py).
+    assert response["HX-Redirect"] == "/auth/sign-in/microsoft?next=%2Fsome%2Fpage"
 
 
 def test_landing_page_carries_security_headers_and_a_strict_csp(client: Client) -> None:

@@ -1,0 +1,98 @@
+"""Creating and editing attribute sets (graph-api.md §2.1, rows 3-4)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from attributes import directory
+from attributes.actions import StaleEdit, fields_match
+from attributes.audit import Actor, Target, applied_check, record_change
+from attributes.directory import SETS, AttributeSet
+from attributes.models import Action, AuditRecord, TargetType
+from portal.graph import GraphClient, NotFound, segment
+
+
+def _target(name: str) -> Target:
+    return Target(TargetType.ATTRIBUTE_SET, name, name)
+
+
+def create_set(
+    *,
+    graph: GraphClient,
+    actor: Actor,
+    name: str,
+    description: str,
+    max_attributes: int | None,
+    reason: str,
+) -> AttributeSet:
+    body: dict[str, Any] = {"id": name, "description": description or None}
+    if max_attributes is not None:
+        body["maxAttributesPerSet"] = max_attributes
+    new = AttributeSet(name, description, max_attributes)
+    with record_change(
+        actor=actor,
+        action=Action.SET_CREATED,
+        target=_target(name),
+        attribute_set=name,
+        after=new.as_audit(),
+        reason=reason,
+        graph=graph,
+    ) as change:
+        created = change.wrote(
+            graph.create(SETS, body, find_existing=lambda: _set_or_none(graph, name))
+        )
+    return AttributeSet.from_graph(created.body) if created.body else new
+
+
+def _set_or_none(graph: GraphClient, name: str) -> dict[str, Any] | None:
+    try:
+        return graph.get(f"{SETS}/{segment(name)}")
+    except NotFound:
+        return None
+
+
+def update_set(
+    *,
+    graph: GraphClient,
+    actor: Actor,
+    current: AttributeSet,
+    seen: AttributeSet,
+    description: str,
+    max_attributes: int | None,
+    reason: str,
+) -> AttributeSet:
+    """Changes a set's description and maximum, unless it changed since the person saw it."""
+    if current != seen:
+        raise StaleEdit(current, f"The attribute set {seen.id}")
+    updated = replace(current, description=description, max_attributes=max_attributes)
+    if updated == current:
+        return current
+    with record_change(
+        actor=actor,
+        action=Action.SET_UPDATED,
+        target=_target(current.id),
+        attribute_set=current.id,
+        before=current.as_audit(),
+        after=updated.as_audit(),
+        reason=reason,
+        graph=graph,
+    ) as change:
+        change.wrote(
+            graph.patch(
+                f"{SETS}/{segment(current.id)}",
+                {"description": description or None, "maxAttributesPerSet": max_attributes},
+            )
+        )
+    return updated
+
+
+@applied_check(Action.SET_CREATED, Action.SET_UPDATED)
+def _set_has_its_recorded_fields(graph: GraphClient | None, record: AuditRecord) -> bool | None:
+    if graph is None:
+        return None
+    try:
+        current = directory.get_set(graph, record.attribute_set)
+    except NotFound:
+        return False
+    return fields_match(current.as_audit(), record.after or {})
