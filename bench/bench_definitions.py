@@ -1,12 +1,13 @@
-"""Round trips and server time of the attribute-set pages, on the demo tenant and at 500.
+"""Round trips and server time of the attribute-set pages and edits, on the demo tenant
+and at 500 active definitions.
 
     .venv/bin/python bench/bench_definitions.py [--runs 20]
 
 Starts its own emulator and a throwaway SQLite database, signs in as ada.admin through
 the real MSAL flow, and times the sets list and set pages with Django's test client
-(server time here includes the Graph calls to the local emulator). Then it creates
-definitions through Graph until the tenant holds 500 active ones and measures again.
-It prints a table; it asserts nothing.
+(server time here includes the Graph calls to the local emulator), then each kind of
+edit a definition page makes. Then it creates definitions through Graph until the tenant
+holds 500 active ones and measures the pages again. It prints tables; it asserts nothing.
 """
 
 from __future__ import annotations
@@ -87,6 +88,56 @@ def measure(client: Any, path: str, runs: int) -> dict[str, float]:
     }
 
 
+PROJECT = "/sets/Engineering/attributes/Project"
+
+
+def _edits() -> list[tuple[str, str, Any]]:
+    """Each edit as (label, path, data for run i); consecutive runs undo each other."""
+
+    def description(i: int) -> dict[str, str]:
+        old, new = (f"Edited {i - 1}" if i else "Active projects for user"), f"Edited {i}"
+        return {"description": new, "seen_description": old, "reason": "bench"}
+
+    def value(i: int) -> dict[str, str]:
+        return {"active": "false" if i % 2 == 0 else "true", "reason": "bench"}
+
+    def help_text(i: int) -> dict[str, str]:
+        return {"text": f"Help {i}", "reason": "bench"}
+
+    def set_description(i: int) -> dict[str, str]:
+        old = f"Edited {i - 1}" if i else "Attributes for engineering team"
+        return {
+            "description": f"Edited {i}",
+            "max_attributes": "25",
+            "seen_description": old,
+            "seen_max_attributes": "25",
+        }
+
+    return [
+        ("edit a definition", f"{PROJECT}/edit", description),
+        ("deactivate/reactivate a value", f"{PROJECT}/values/Alpine/status", value),
+        ("edit help text", f"{PROJECT}/help", help_text),
+        ("edit a set", "/sets/Engineering/edit", set_description),
+    ]
+
+
+def measure_edits(client: Any, runs: int) -> list[tuple[str, dict[str, float]]]:
+    results = []
+    for label, path, data in _edits():
+        timings, trips = [], set()
+        for i in range(runs):
+            started = time.perf_counter()
+            response = client.post(path, data(i))
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 302, (path, response.status_code)
+            assert "/edit" not in response["Location"], "the edit was refused as stale"
+            trips.add(int(response["X-Graph-Round-Trips"]))
+        results.append(
+            (label, {"median": statistics.median(timings), "trips": max(trips), "runs": runs})
+        )
+    return results
+
+
 def grow_to_500_active(emulator: EmulatorProcess) -> int:
     """Adds sets Bulk01.. with definitions of every shape until 500 are active."""
     token = emulator.password_token(ADA)
@@ -135,6 +186,7 @@ def main() -> None:
             configure_django(emulator, workdir)
             client = signed_in_client(emulator)
             rows = [("demo tenant", path, measure(client, path, args.runs)) for path in PAGES]
+            edits = measure_edits(client, args.runs)
             created = grow_to_500_active(emulator)
             big = [*PAGES, "/sets/Bulk01/"]
             rows += [("500 active definitions", p, measure(client, p, args.runs)) for p in big]
@@ -149,6 +201,10 @@ def main() -> None:
             f"{tenant:<24} {path:<20} {result['trips']:>11} {result['median']:>10.1f} "
             f"{result['p95']:>8.1f} {result['bytes'] / 1024:>6.0f}"
         )
+    print(f"\nEdits on the demo tenant: {args.runs} each, every one audited")
+    print(f"{'edit':<32} {'Graph calls':>11} {'median ms':>10}")
+    for label, result in edits:
+        print(f"{label:<32} {result['trips']:>11} {result['median']:>10.1f}")
 
 
 if __name__ == "__main__":
