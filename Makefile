@@ -99,9 +99,10 @@ serve: $(VENV)/.prod-installed ## Run gunicorn with DEBUG off (against the emula
 		--timeout $${GUNICORN_TIMEOUT:-60} --access-logfile -
 
 .PHONY: lint
-lint: $(VENV)/.dev-installed ## ruff (lint and format check) and the import-linter contracts
+lint: $(VENV)/.dev-installed ## ruff (lint and format check), mypy and the import-linter contracts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
 .PHONY: fmt
@@ -110,8 +111,9 @@ fmt: $(VENV)/.dev-installed ## Format and autofix with ruff
 	$(VENV)/bin/ruff check --fix .
 
 .PHONY: test
-test: $(VENV)/.dev-installed chromium lint ## Lint, the whole suite on SQLite, then the PostgreSQL tests
-	$(PY) -m pytest -m "not postgres"
+test: $(VENV)/.dev-installed chromium lint ## Lint, the whole suite on SQLite (with coverage), then the PostgreSQL tests
+	$(PY) -m coverage run -m pytest -m "not postgres"
+	$(PY) -m coverage report
 	@if [ -n "$${PORTAL_TEST_POSTGRES_URL:-}" ]; then \
 		echo "Running the PostgreSQL tests (PORTAL_TEST_POSTGRES_URL)"; \
 		DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(PY) -m pytest -m "postgres or smoke"; \

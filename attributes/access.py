@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Concatenate
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.db.models.functions import Upper
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 
 from attributes import directory
@@ -39,42 +40,46 @@ class Refused(PermissionDenied):
 # The person's capabilities ------------------------------------------------------------
 
 
-def capabilities(request: HttpRequest) -> Capabilities:
+def capabilities(request: PortalRequest) -> Capabilities:
     """The person's capabilities, read from Graph once and then kept in the session."""
-    cached = getattr(request, "_capabilities", None)
+    cached: Capabilities | None = getattr(request, "_capabilities", None)
     if cached is not None:
         return cached
     data = request.session.get(SESSION_KEY)
     if data is None:
-        caps = read_capabilities(graph_for(request), request.user.object_id)  # type: ignore[union-attr]
+        caps = read_capabilities(graph_for(request), request.user.object_id)
         request.session[SESSION_KEY] = caps.to_session()
     else:
         caps = Capabilities.from_session(data)
+    # Kept on the request too, so one request decodes the session's copy once.
     request._capabilities = caps  # type: ignore[attr-defined]
     return caps
 
 
-def forget_capabilities(request: HttpRequest) -> None:
+def forget_capabilities(request: PortalRequest) -> None:
     request.session.pop(SESSION_KEY, None)
     request.__dict__.pop("_capabilities", None)
 
 
-def _needs_for_graph(request: HttpRequest, why: str) -> None:
-    # What the Graph calls of this request need, for when Graph refuses one of them.
+def _needs_for_graph(request: PortalRequest, why: str) -> None:
+    # What the Graph calls of this request need, for when Graph refuses one of them; an
+    # attribute of this one request, which HttpRequest does not declare.
     request._graph_needs = why  # type: ignore[attr-defined]
 
 
-def graph_refusal(request: HttpRequest) -> str:
+def graph_refusal(request: PortalRequest) -> str:
     """The roles a refusal from Graph in this request is about."""
     return getattr(request, "_graph_needs", None) or Capabilities.why_graph_refused()
 
 
-def require_attribute_role(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def require_attribute_role[**P](
+    view: Callable[Concatenate[PortalRequest, P], HttpResponseBase],
+) -> Callable[Concatenate[PortalRequest, P], HttpResponseBase]:
     """Shows the "no attribute roles" page instead of a view the person cannot use, and
     makes a refusal from Graph name the roles that would have allowed it."""
 
     @wraps(view)
-    def wrapper(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: PortalRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         caps = capabilities(request)
         if not caps.has_attribute_role:
             return render(request, "attributes/no_roles.html", {"caps": caps}, status=403)

@@ -41,6 +41,7 @@ from django.utils import timezone
 from attributes.models import Action, AuditChainHead, AuditRecord, Outcome, TargetType
 from portal.correlation import current_correlation_id
 from portal.graph import GraphClient, GraphError, GraphUnavailable, Written
+from portal.types import PortalRequest
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +81,13 @@ class Actor:
     ip: str | None = None
 
     @classmethod
-    def from_request(cls, request: HttpRequest) -> Actor:
+    def from_request(cls, request: PortalRequest) -> Actor:
         user = request.user
         return cls(
-            tenant_id=user.tenant_id,  # type: ignore[union-attr]
-            object_id=user.object_id,  # type: ignore[union-attr]
-            upn=user.user_principal_name,  # type: ignore[union-attr]
-            name=user.display_name,  # type: ignore[union-attr]
+            tenant_id=user.tenant_id,
+            object_id=user.object_id,
+            upn=user.user_principal_name,
+            name=user.display_name,
             ip=_client_ip(request),
         )
 
@@ -186,6 +187,7 @@ def append(**fields: Any) -> AuditRecord:
     with transaction.atomic():
         head = _locked_head()
         _link(record, head.seq + 1, head.entry_hash)
+        # The one way past AuditRecord.save's refusal; not a model field.
         record._appending = True  # type: ignore[attr-defined]
         record.save(force_insert=True)
         head.seq, head.entry_hash = record.seq, record.entry_hash

@@ -239,6 +239,6 @@ def count_objects(graph: GraphClient, filters: dict[str, str]) -> dict[str, dict
         counts[name] = {}
         for collection in COUNTED_OBJECTS:
             answer = answers.get(f"{index}-{collection}")
-            ok = answer is not None and answer.ok and isinstance(answer.body, dict)
-            counts[name][collection] = answer.body.get("@odata.count") if ok else None  # type: ignore[union-attr]
+            body = answer.body if answer is not None and answer.ok else None
+            counts[name][collection] = body.get("@odata.count") if isinstance(body, dict) else None
     return counts

@@ -101,7 +101,7 @@ class AttributeSetCreateForm(PortalForm):
         return _checked_description(self.cleaned_data["description"])
 
     def clean_max_attributes(self) -> int | None:
-        value = self.cleaned_data["max_attributes"]
+        value: int | None = self.cleaned_data["max_attributes"]
         if errors := validators.max_attributes_errors(value):
             raise forms.ValidationError(errors)
         return value
@@ -127,7 +127,7 @@ class AttributeSetEditForm(PortalForm):
         return _checked_description(self.cleaned_data["description"])
 
     def clean_max_attributes(self) -> int | None:
-        value = self.cleaned_data["max_attributes"]
+        value: int | None = self.cleaned_data["max_attributes"]
         if errors := validators.max_attributes_errors(value, in_use=self.in_use):
             raise forms.ValidationError(errors)
         return value
@@ -216,7 +216,8 @@ class DefinitionCreateForm(PortalForm):
         return _checked_description(self.cleaned_data["description"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         _add(self, None, self.capacity_errors)
         type_ = data.get("type")
         if type_ == "Boolean":

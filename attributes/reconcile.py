@@ -38,7 +38,7 @@ def _sessions_of(record: AuditRecord) -> Iterator[SessionStore]:
 
 def reconcile_pending(*, older_than: timedelta = timedelta(minutes=2)) -> dict[str, int]:
     """Settles records left pending by a process that died mid-change."""
-    tally = dict.fromkeys((Outcome.SUCCEEDED, Outcome.FAILED, Outcome.UNKNOWN), 0)
+    tally: dict[str, int] = dict.fromkeys((Outcome.SUCCEEDED, Outcome.FAILED, Outcome.UNKNOWN), 0)
     cutoff = timezone.now() - older_than
     for record in AuditRecord.objects.filter(outcome=Outcome.PENDING, created_at__lt=cutoff):
         applied = _applied_with_any_session(record)

@@ -98,10 +98,9 @@ class Throttled(GraphError):
     def __init__(self, message: str, *, retry_after: float, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
-
-    @property
-    def advice(self) -> str:  # type: ignore[override]
-        return f"Microsoft Graph is throttling requests. Wait {self.retry_after:.0f} seconds and try again."
+        self.advice = (
+            f"Microsoft Graph is throttling requests. Wait {retry_after:.0f} seconds and try again."
+        )
 
 
 class GraphUnavailable(GraphError):
@@ -121,7 +120,8 @@ _ERRORS_BY_STATUS: dict[int, type[GraphError]] = {
 
 def error_from_response(response: requests.Response) -> GraphError:
     """Builds the typed error from Graph's envelope, tolerating bodies that are not JSON."""
-    code, message, inner = "", "", {}
+    code, message = "", ""
+    inner: dict[str, Any] = {}
     try:
         envelope = response.json().get("error") or {}
         code = str(envelope.get("code") or "")
@@ -310,7 +310,10 @@ class GraphClient:
         headers: dict[str, str] | None = None,
         version: str = "v1.0",
     ) -> dict[str, Any]:
-        return self._send("GET", self._url(path, version), params=params, headers=headers).json()
+        data: dict[str, Any] = self._send(
+            "GET", self._url(path, version), params=params, headers=headers
+        ).json()
+        return data
 
     def page(
         self,
@@ -552,7 +555,7 @@ class GraphClient:
 
 
 def _backoff(attempt: int) -> float:
-    return min(8.0, 0.25 * 2 ** (attempt - 1))
+    return min(8.0, 0.25 * 2.0 ** (attempt - 1))
 
 
 def _path(url: str) -> str:

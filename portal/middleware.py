@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseRedirectBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -45,6 +46,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         correlation_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        # Both attributes are declared on PortalRequest, the type views see.
         request.correlation_id = correlation_id  # type: ignore[attr-defined]
         token = set_correlation_id(correlation_id)
         try:
@@ -60,7 +62,7 @@ class RequestContextMiddleware:
         return response
 
 
-def sign_in_redirect(request: HttpRequest) -> HttpResponse:
+def sign_in_redirect(request: HttpRequest) -> HttpResponseRedirectBase:
     """Sends the person to sign in and back to where they were; htmx gets HX-Redirect.
 
     It starts the sign-in itself rather than showing the landing page, which sends a person
@@ -81,7 +83,11 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
     """Django's (to the landing page), except that an htmx request is told to navigate
     instead of following the redirect and swapping a page into a fragment."""
 
-    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
+    # django-stubs declares HttpResponseRedirect here; HX-Redirect (django-htmx's
+    # HttpResponseClientRedirect) is its sibling class, a redirect all the same.
+    def handle_no_permission(  # type: ignore[override]
+        self, request: HttpRequest, view_func: Callable[..., HttpResponse]
+    ) -> HttpResponseRedirectBase:
         if getattr(request, "htmx", None):
             return sign_in_redirect(request)
         return super().handle_no_permission(request, view_func)

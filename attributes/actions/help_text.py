@@ -42,4 +42,5 @@ def set_help_text(*, actor: Actor, definition: Definition, text: str, reason: st
 @applied_check(Action.HELP_TEXT_CHANGED)
 def _help_text_is_the_recorded_text(_graph: GraphClient | None, record: AuditRecord) -> bool:
     current = HelpText.objects.filter(definition_id=record.target_id).first()
-    return (current.text if current else "") == (record.after or {}).get("text", "")
+    expected: str = (record.after or {}).get("text", "")
+    return (current.text if current else "") == expected

@@ -47,7 +47,8 @@ class EntraFilterForm(PortalForm):
     )
 
     def clean(self) -> dict[str, Any]:
-        return _check_range(self, super().clean())
+        super().clean()
+        return _check_range(self, self.cleaned_data)
 
     def query(self) -> str:
         return query_string(self)

@@ -137,7 +137,8 @@ class AuditFilterForm(PortalForm):
     q = _text("Reason contains", max_length=200, search=True)
 
     def clean(self) -> dict[str, Any]:
-        return _check_range(self, super().clean())
+        super().clean()
+        return _check_range(self, self.cleaned_data)
 
     def filters(self) -> AuditFilters:
         data = self.cleaned_data

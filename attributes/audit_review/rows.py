@@ -56,7 +56,7 @@ class Row:
     target_type: str
 
 
-OUTCOME_BADGES = {
+OUTCOME_BADGES: dict[str, str] = {
     Outcome.SUCCEEDED: "badge-ok",
     Outcome.FAILED: "badge-error",
     Outcome.UNKNOWN: "badge-warn",

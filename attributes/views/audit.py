@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -138,7 +139,7 @@ def _export(
     stream: Callable[[QuerySet[AuditRecord]], Iterator[str]],
     extension: str,
     content_type: str,
-) -> HttpResponse:
+) -> HttpResponseBase:
     readable = access.readable_records(request)
     form = filters.AuditFilterForm(request.GET)
     if not form.is_valid():
@@ -152,13 +153,13 @@ def _export(
 
 @require_GET
 @require_attribute_role
-def audit_export_csv(request: PortalRequest) -> HttpResponse:
+def audit_export_csv(request: PortalRequest) -> HttpResponseBase:
     return _export(request, export.csv_stream, "csv", "text/csv; charset=utf-8")
 
 
 @require_GET
 @require_attribute_role
-def audit_export_json(request: PortalRequest) -> HttpResponse:
+def audit_export_json(request: PortalRequest) -> HttpResponseBase:
     return _export(request, export.json_stream, "json", "application/json; charset=utf-8")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -71,7 +73,7 @@ def check_set_name(request: PortalRequest) -> HttpResponse:
     return render(request, "attributes/_name_feedback.html", {"name": name, "errors": errors})
 
 
-def _review(data: dict) -> Review:
+def _review(data: dict[str, Any]) -> Review:
     name = data["name"]
     return Review(
         title=f"Create the attribute set “{name}”?",

@@ -25,5 +25,6 @@ def graph_for(request: HttpRequest) -> GraphClient:
     client = getattr(request, "_graph_client", None)
     if client is None:
         client = graph_for_session(request.session)
+        # One client per request, kept on it (HttpRequest does not declare the attribute).
         request._graph_client = client  # type: ignore[attr-defined]
     return client

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msal
 from django.conf import settings
@@ -40,12 +40,14 @@ _HTTP_CACHE: dict[Any, Any] = {}
 
 
 def _client_credential() -> str | dict[str, str]:
+    # portal/settings.py refuses to start without a secret, or a certificate and its
+    # thumbprint, so whichever is configured is there.
     if settings.PORTAL_CLIENT_CERTIFICATE:
         return {
             "private_key": Path(settings.PORTAL_CLIENT_CERTIFICATE).read_text(),
-            "thumbprint": settings.PORTAL_CLIENT_CERTIFICATE_THUMBPRINT,
+            "thumbprint": cast(str, settings.PORTAL_CLIENT_CERTIFICATE_THUMBPRINT),
         }
-    return settings.PORTAL_CLIENT_SECRET
+    return cast(str, settings.PORTAL_CLIENT_SECRET)
 
 
 def build_app(cache: msal.TokenCache | None = None) -> msal.ConfidentialClientApplication:
@@ -81,13 +83,14 @@ def start_flow(redirect_uri: str, login_hint: str | None = None) -> dict[str, An
         # MSAL recommends form_post, which needs SameSite=None cookies; the query mode
         # with SameSite=Lax is the safer pairing (stack-notes M5).
         warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended")
-        return build_app().initiate_auth_code_flow(
+        flow: dict[str, Any] = build_app().initiate_auth_code_flow(
             GRAPH_SCOPES,
             redirect_uri=redirect_uri,
             prompt="select_account",
             login_hint=login_hint,
             response_mode="query",
         )
+        return flow
 
 
 def redeem_code(

@@ -61,7 +61,8 @@ _jwks_cache = _TtlCache()
 def _fetch_json(url: str) -> dict[str, Any]:
     response = http_session().get(url)
     response.raise_for_status()
-    return response.json()
+    document: dict[str, Any] = response.json()
+    return document
 
 
 def provider_metadata() -> ProviderMetadata:
