@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from html import unescape
 from typing import Any
 
 import pytest
@@ -46,19 +44,3 @@ def graph_as(emu: EmulatorProcess) -> Callable[..., Any]:
         return emu.graph(method, path, token=tokens[upn], **kwargs)
 
     return call
-
-
-def field_errors(html: str, field: str, *, form: str = "id") -> list[str]:
-    """The error messages rendered under one form field (Django's `<form>_<field>_error`)."""
-    block = re.search(rf'<ul class="errorlist" id="{form}_{field}_error">(.*?)</ul>', html, re.S)
-    return (
-        [unescape(e) for e in re.findall(r"<li>(.*?)</li>", block.group(1), re.S)] if block else []
-    )
-
-
-def form_errors(html: str) -> list[str]:
-    """Errors about the form as a whole."""
-    block = re.search(r'<ul class="errorlist nonfield">(.*?)</ul>', html, re.S)
-    return (
-        [unescape(e) for e in re.findall(r"<li>(.*?)</li>", block.group(1), re.S)] if block else []
-    )

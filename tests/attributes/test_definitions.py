@@ -7,7 +7,6 @@ the same input, so the two cannot drift apart silently.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,7 @@ from django.test import Client
 
 from attributes.models import Action, AuditRecord, Outcome
 from emulator.harness import EmulatorProcess
-from tests.attributes.conftest import field_errors, form_errors
+from tests.html import Html
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,13 +66,13 @@ def test_list_and_set_pages_stay_within_two_graph_calls(ada: Client) -> None:
 def test_the_sets_list_shows_counts_and_tenant_gauges(ada: Client, graph_as: GraphAs) -> None:
     definitions = graph_as("GET", "/directory/customSecurityAttributeDefinitions").json()["value"]
     sets = graph_as("GET", "/directory/attributeSets").json()["value"]
-    html = ada.get("/sets/").content.decode()
+    page = Html(ada.get("/sets/"))
     active = sum(1 for d in definitions if d["status"] == "Available")
-    assert f"{len(sets)} / 500" in html
-    assert f"{active} / 500" in html
+    assert f"{len(sets)} / 500" in page.text()
+    assert f"{active} / 500" in page.text()
     engineering = [d for d in definitions if d["attributeSet"] == "Engineering"]
-    row = re.search(r'<a href="/sets/Engineering/">Engineering</a>.*?</tr>', html, re.S).group(0)
-    counts = re.findall(r'<td class="num">(\d+)</td>', row)
+    (row,) = [r for r in page.by_role("row") if r.by_role("link", "Engineering", exact=True)]
+    counts = [cell.text() for cell in row.css("td.num")]
     assert counts == [
         str(sum(1 for d in engineering if d["status"] == "Available")),
         str(sum(1 for d in engineering if d["status"] != "Available")),
@@ -84,39 +83,38 @@ def test_filter_as_you_type_returns_only_matching_rows(ada: Client) -> None:
     response = ada.get(
         "/sets/", {"q": "engin"}, headers={"HX-Request": "true", "HX-Target": "set-rows"}
     )
-    html = response.content.decode()
-    assert html.lstrip().startswith('<tbody id="set-rows">')
-    assert re.findall(r'<a href="/sets/(\w+)/">', html) == ["Engineering"]
+    fragment = Html(response)
+    assert fragment.is_fragment
+    assert [(root.tag, root.get("id")) for root in fragment.roots()] == [("tbody", "set-rows")]
+    assert [link.text() for link in fragment.by_role("link")] == ["Engineering"]
 
 
 def test_the_lead_sees_only_the_engineering_set(lee: Client) -> None:
-    html = lee.get("/sets/").content.decode()
-    assert re.findall(r'<tr data-testid="set-row">\s*<td><a href="/sets/(\w+)/">', html) == [
-        "Engineering"
-    ]
-    assert "tenant-limits" not in html
+    page = Html(lee.get("/sets/"))
+    assert [row.one("a").text() for row in page.by_test_id("set-row")] == ["Engineering"]
+    assert not page.by_test_id("tenant-limits")
     marketing = lee.get("/sets/Marketing/")
     assert marketing.status_code == 403
     assert "not the attribute set Marketing" in marketing.content.decode()
 
 
 def test_the_lead_can_read_engineering_but_not_define(lee: Client) -> None:
-    page = lee.get("/sets/Engineering/").content.decode()
-    assert 'data-testid="why-not-write"' in page
-    assert "/sets/Engineering/attributes/new" not in page
+    page = Html(lee.get("/sets/Engineering/"))
+    assert page.by_test_id("why-not-write")
+    assert not page.css('[href="/sets/Engineering/attributes/new"]')
     response = lee.get("/sets/Engineering/attributes/new")
     assert response.status_code == 403
     assert "Attribute Definition Administrator" in response.content.decode()
 
 
 def test_the_reader_sees_everything_without_edit_controls(rey: Client) -> None:
-    sets = rey.get("/sets/").content.decode()
-    assert len(re.findall(r'data-testid="set-row"', sets)) >= 3
-    assert 'href="/sets/new"' not in sets
-    assert "Attribute Definition Administrator role for the whole tenant" in sets
-    definition = rey.get("/sets/Engineering/attributes/Project/").content.decode()
-    assert "<form" not in definition.split('<main id="main">')[1]
-    assert 'data-testid="why-not-write"' in definition
+    sets = Html(rey.get("/sets/"))
+    assert len(sets.by_test_id("set-row")) >= 3
+    assert not sets.css('[href="/sets/new"]')
+    assert "Attribute Definition Administrator role for the whole tenant" in sets.text()
+    definition = Html(rey.get("/sets/Engineering/attributes/Project/"))
+    assert definition.main().by_role("form") == []
+    assert definition.by_test_id("why-not-write")
     assert rey.get("/sets/new").status_code == 403
     assert (
         rey.post("/sets/Engineering/attributes/Project/values", {"values": "X"}).status_code == 403
@@ -139,17 +137,19 @@ def test_set_page_separates_active_and_deactivated(ada: Client, graph_as: GraphA
     deactivated = sorted(d["name"] for d in definitions if d["status"] != "Available")
     active = sorted(d["name"] for d in definitions if d["status"] == "Available")
     assert deactivated
-    names = re.compile(r'data-testid="definition-row" data-name="([^"]+)"')
-    assert names.findall(ada.get("/sets/Engineering/").content.decode()) == active
-    shown = ada.get("/sets/Engineering/?status=deactivated").content.decode()
-    assert names.findall(shown) == deactivated
+
+    def names(url: str) -> list[str | None]:
+        return [row.get("data-name") for row in Html(ada.get(url)).by_test_id("definition-row")]
+
+    assert names("/sets/Engineering/") == active
+    assert names("/sets/Engineering/?status=deactivated") == deactivated
 
 
 def test_rows_expand_to_their_predefined_values(ada: Client) -> None:
-    html = ada.get("/sets/Engineering/").content.decode()
-    row = re.search(r'data-name="Project".*?</tr>', html, re.S).group(0)
-    assert "<details>" in row
-    assert "<li>Alpine</li>" in row
+    row = Html(ada.get("/sets/Engineering/")).one(
+        '[data-testid="definition-row"][data-name="Project"]'
+    )
+    assert "Alpine" in [item.text() for item in row.one("details").by_role("listitem")]
 
 
 # Creating a set ----------------------------------------------------------------------
@@ -169,8 +169,8 @@ def test_rows_expand_to_their_predefined_values(ada: Client) -> None:
 def test_bad_set_names_are_refused_by_the_form_and_by_graph(
     ada: Client, graph_as: GraphAs, name: str, message: str
 ) -> None:
-    html = _post(ada, "/sets/new", {"name": name})
-    assert any(message in error for error in field_errors(html, "name")), field_errors(html, "name")
+    errors = Html(_post(ada, "/sets/new", {"name": name})).field_errors("name")
+    assert any(message in error for error in errors), errors
     assert graph_as("POST", "/directory/attributeSets", json={"id": name}).status_code == 400
     assert not AuditRecord.objects.exists()
 
@@ -202,9 +202,11 @@ def test_creating_a_set_reviews_the_permanent_name_first(ada: Client, graph_as: 
 
 
 def test_going_back_from_review_keeps_what_was_typed(ada: Client) -> None:
-    html = _post(ada, "/sets/new", {"name": "Research", "description": "R&D", "confirm": "edit"})
-    assert 'value="Research"' in html
-    assert 'value="R&amp;D"' in html
+    page = Html(
+        _post(ada, "/sets/new", {"name": "Research", "description": "R&D", "confirm": "edit"})
+    )
+    assert page.by_label("Name").get("value") == "Research"
+    assert page.by_label("Description").get("value") == "R&D"
 
 
 def test_a_name_taken_meanwhile_is_reported_at_the_name_field(
@@ -213,8 +215,7 @@ def test_a_name_taken_meanwhile_is_reported_at_the_name_field(
     data = {"name": "Research", "description": "", "reason": ""}
     _post(ada, "/sets/new", data)
     assert graph_as("POST", "/directory/attributeSets", json={"id": "Research"}).status_code == 201
-    html = _post(ada, "/sets/new", {**data, "confirm": "yes"})
-    errors = field_errors(html, "name")
+    errors = Html(_post(ada, "/sets/new", {**data, "confirm": "yes"})).field_errors("name")
     assert any("already an attribute set named 'Research'" in e for e in errors), errors
 
 
@@ -224,11 +225,13 @@ def test_graph_refusals_keep_the_form_and_show_graphs_reason(
     emu.set_faults(
         rules=[{"method": "POST", "path": "/directory/attributeSets$", "status": 500, "count": 20}]
     )
-    html = _post(ada, "/sets/new", {"name": "Research", "description": "keep me", "confirm": "yes"})
-    errors = form_errors(html)
+    page = Html(
+        _post(ada, "/sets/new", {"name": "Research", "description": "keep me", "confirm": "yes"})
+    )
+    errors = page.form_errors()
     assert errors
     assert "Request id for support" in errors[0]
-    assert 'value="keep me"' in html
+    assert page.by_label("Description").get("value") == "keep me"
     record = AuditRecord.objects.get()
     assert record.outcome in {Outcome.FAILED, Outcome.UNKNOWN}
     assert record.error_code
@@ -247,8 +250,8 @@ def test_the_maximum_cannot_go_below_the_active_attributes(ada: Client, graph_as
         ).json()["value"]
         if d["status"] == "Available"
     )
-    html = _post(ada, "/sets/Engineering/edit", {"max_attributes": str(active - 1)})
-    assert any(f"has {active} active attributes" in e for e in field_errors(html, "max_attributes"))
+    page = Html(_post(ada, "/sets/Engineering/edit", {"max_attributes": str(active - 1)}))
+    assert any(f"has {active} active attributes" in e for e in page.field_errors("max_attributes"))
     assert (
         graph_as(
             "PATCH",
@@ -272,9 +275,11 @@ def test_an_edit_made_meanwhile_is_not_overwritten(ada: Client, graph_as: GraphA
         },
         follow=True,
     )
-    html = response.content.decode()
-    assert "changed by someone else" in html
-    assert 'value="Theirs"' in html
+    page = Html(response)
+    assert any(
+        "changed by someone else" in alert.text() for alert in page.one("#alerts").css(".alert")
+    )
+    assert page.by_label("Description").get("value") == "Theirs"
     assert graph_as("GET", "/directory/attributeSets/Engineering").json()["description"] == "Theirs"
     assert not AuditRecord.objects.exists()
 
@@ -358,8 +363,9 @@ def test_bad_definitions_are_refused_by_the_form_and_by_graph(
     message: str,
     graph_body: dict[str, Any],
 ) -> None:
-    html = _post(ada, "/sets/Engineering/attributes/new", _definition_form(**form))
-    errors = field_errors(html, field)
+    errors = Html(
+        _post(ada, "/sets/Engineering/attributes/new", _definition_form(**form))
+    ).field_errors(field)
     assert any(message in error for error in errors), errors
     body = {
         "attributeSet": "Engineering",
@@ -390,8 +396,8 @@ def test_duplicate_values_are_shown_as_you_type(ada: Client) -> None:
 def test_a_definition_name_is_unique_in_its_set_regardless_of_case(
     ada: Client, graph_as: GraphAs
 ) -> None:
-    html = _post(ada, "/sets/Engineering/attributes/new", _definition_form(name="project"))
-    assert any("already an attribute in this set" in e for e in field_errors(html, "name"))
+    page = Html(_post(ada, "/sets/Engineering/attributes/new", _definition_form(name="project")))
+    assert any("already an attribute in this set" in e for e in page.field_errors("name"))
     body = {
         "attributeSet": "Engineering",
         "name": "project",
@@ -413,11 +419,10 @@ def test_choosing_boolean_disables_the_choices_it_forbids(ada: Client) -> None:
         {"type": "Boolean"},
         headers={"HX-Request": "true", "HX-Target": "definition-form"},
     )
-    html = response.content.decode()
-    assert html.lstrip().startswith('<div id="definition-form"')
-    for name in ("is_collection", "use_predefined_only"):
-        tag = re.search(rf'<input type="checkbox" name="{name}"[^>]*>', html).group(0)
-        assert "disabled" in tag
+    fragment = Html(response)
+    assert [root.get("id") for root in fragment.roots()] == ["definition-form"]
+    for label in ("Allow multiple values", "Only allow predefined values"):
+        assert fragment.by_label(label).has("disabled")
 
 
 def test_creating_a_predefined_multi_valued_string_attribute(
@@ -484,8 +489,8 @@ def test_adding_one_value_and_then_several(
 
 
 def test_adding_an_existing_value_is_refused_at_the_field(ada: Client) -> None:
-    html = _post(ada, "/sets/Engineering/attributes/Project/values", {"values": "Alpine"})
-    assert any("already defined: Alpine" in e for e in field_errors(html, "values", form="add"))
+    page = Html(_post(ada, "/sets/Engineering/attributes/Project/values", {"values": "Alpine"}))
+    assert any("already defined: Alpine" in e for e in page.field_errors("values", form="add"))
 
 
 def test_deactivating_and_reactivating_a_value(ada: Client, graph_as: GraphAs) -> None:
@@ -521,8 +526,8 @@ def test_relaxing_predefined_only_is_one_way(ada: Client, graph_as: GraphAs) -> 
     )
     assert response.status_code == 302
     assert _definition(graph_as, "Engineering_Project")["usePreDefinedValuesOnly"] is False
-    page = ada.get("/sets/Engineering/attributes/Project/").content.decode()
-    assert "allow_other_values" not in page
+    page = Html(ada.get("/sets/Engineering/attributes/Project/"))
+    assert not page.css('[name="allow_other_values"]')
     tighten = graph_as(
         "PATCH",
         "/directory/customSecurityAttributeDefinitions/Engineering_Project",
@@ -536,12 +541,10 @@ def test_value_usage_counts_match_graph(ada: Client, graph_as: GraphAs) -> None:
         "/sets/Engineering/attributes/Project/usage",
         headers={"HX-Request": "true", "HX-Target": "values-table"},
     )
-    html = response.content.decode()
-    rows = dict(
-        re.findall(
-            r'data-value="([^"]+)">.*?<td class="num" data-testid="users">(\d+)</td>', html, re.S
-        )
-    )
+    rows = {
+        row.get("data-value"): row.one('[data-testid="users"]').text()
+        for row in Html(response).by_test_id("value-row")
+    }
     assert rows
     for value, shown in rows.items():
         expected = graph_as(
@@ -572,8 +575,9 @@ def test_deactivation_shows_its_impact_then_keeps_assignments(
         headers={"ConsistencyLevel": "eventual"},
     ).json()
     impact = ada.get("/sets/Engineering/attributes/ProjectDate/status").content.decode()
-    assert f'<strong data-testid="impact-users">{holders["@odata.count"]}</strong>' in impact
-    assert "Existing assignments stay" in impact
+    page = Html(impact)
+    assert page.by_test_id("impact-users")[0].text() == str(holders["@odata.count"])
+    assert "Existing assignments stay" in page.text()
     response = ada.post("/sets/Engineering/attributes/ProjectDate/status", {"reason": "retired"})
     assert response.status_code == 302
     assert _definition(graph_as, "Engineering_ProjectDate")["status"] == "Deprecated"
@@ -597,8 +601,8 @@ def test_help_text_is_kept_in_the_portal_and_audited(ada: Client, graph_as: Grap
     before = _definition(graph_as, "Engineering_Project")
     url = "/sets/Engineering/attributes/Project/help"
     assert ada.post(url, {"text": "Use the project code from Jira."}).status_code == 302
-    page = ada.get("/sets/Engineering/attributes/Project/").content.decode()
-    assert '<p class="break" data-testid="help-text">Use the project code from Jira.</p>' in page
+    page = Html(ada.get("/sets/Engineering/attributes/Project/"))
+    assert [p.text() for p in page.by_test_id("help-text")] == ["Use the project code from Jira."]
     assert _definition(graph_as, "Engineering_Project") == before
     record = AuditRecord.objects.get()
     assert (record.action, record.outcome, record.after) == (
@@ -681,8 +685,8 @@ def test_the_auditor_reads_definitions_without_edit_controls(
     signed_in: Callable[[str], Client],
 ) -> None:
     ava = signed_in("ava.auditor@contoso.example")
-    sets = ava.get("/sets/").content.decode()
-    assert len(re.findall(r'data-testid="set-row"', sets)) >= 3
-    page = ava.get("/sets/Engineering/attributes/Project/").content.decode()
-    assert 'data-testid="why-not-write"' in page
-    assert "<form" not in page.split('<main id="main">')[1]
+    sets = Html(ava.get("/sets/"))
+    assert len(sets.by_test_id("set-row")) >= 3
+    page = Html(ava.get("/sets/Engineering/attributes/Project/"))
+    assert page.by_test_id("why-not-write")
+    assert page.main().by_role("form") == []
