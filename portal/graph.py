@@ -315,6 +315,13 @@ class GraphClient:
         ).json()
         return data
 
+    def get_or_none(self, path: str, *, version: str = "v1.0") -> dict[str, Any] | None:
+        """GET one object, or None when Graph answers that it does not exist (404)."""
+        try:
+            return self.get(path, version=version)
+        except NotFound:
+            return None
+
     def page(
         self,
         path: str,

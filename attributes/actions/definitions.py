@@ -181,7 +181,9 @@ def add_values(
                 graph.create(
                     f"{_path(current)}/allowedValues",
                     new[0],
-                    find_existing=lambda: _value_or_none(graph, current, values[0]),
+                    find_existing=lambda: graph.get_or_none(
+                        f"{_path(current)}/allowedValues/{segment(values[0])}"
+                    ),
                 )
             )
         else:
@@ -191,13 +193,6 @@ def add_values(
     return replace(
         current, allowed_values=current.allowed_values + tuple(AllowedValue(v) for v in values)
     )
-
-
-def _value_or_none(graph: GraphClient, definition: Definition, value: str) -> dict[str, Any] | None:
-    try:
-        return graph.get(f"{_path(definition)}/allowedValues/{segment(value)}")
-    except NotFound:
-        return None
 
 
 def set_value_active(

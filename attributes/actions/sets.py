@@ -40,16 +40,11 @@ def create_set(
         graph=graph,
     ) as change:
         created = change.wrote(
-            graph.create(SETS, body, find_existing=lambda: _set_or_none(graph, name))
+            graph.create(
+                SETS, body, find_existing=lambda: graph.get_or_none(f"{SETS}/{segment(name)}")
+            )
         )
     return AttributeSet.from_graph(created.body) if created.body else new
-
-
-def _set_or_none(graph: GraphClient, name: str) -> dict[str, Any] | None:
-    try:
-        return graph.get(f"{SETS}/{segment(name)}")
-    except NotFound:
-        return None
 
 
 def update_set(
