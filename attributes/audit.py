@@ -281,10 +281,6 @@ def is_applied(graph: GraphClient | None, record: AuditRecord) -> bool | None:
     return None if check is None else check(graph, record)
 
 
-def has_applied_check(action: Action) -> bool:
-    return action in _applied_checks
-
-
 @contextmanager
 def record_change(
     *,
@@ -308,6 +304,11 @@ def record_change(
         raise RuntimeError(
             "record_change must run outside transaction.atomic: its intent has to be "
             "committed before the change is attempted."
+        )
+    if action not in _applied_checks:
+        raise RuntimeError(
+            f"No @applied_check is registered for {action!r}: without one, an uncertain "
+            "outcome could never be settled."
         )
     record = append(
         actor=actor,
