@@ -6,6 +6,7 @@ from attributes.validators, so invalid input is caught at the field before any c
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from typing import Any
 
@@ -305,6 +306,28 @@ class ReasonForm(PortalForm):
     """For confirmations whose only input is why (status changes)."""
 
     reason = ReasonField()
+
+
+def value_token(value: str) -> str:
+    """A predefined value as ASCII a form carries unchanged. HTML would turn a NUL into
+    U+FFFD and a form submission LF into CRLF, and values hold whatever Graph allows."""
+    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+
+
+class ValueStatusForm(ReasonForm):
+    """(De)activating one predefined value, named by its `value_token`."""
+
+    value = forms.CharField(max_length=400, widget=forms.HiddenInput, strip=False)
+    active = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_value(self) -> str:
+        token: str = self.cleaned_data["value"]
+        try:
+            return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        except (ValueError, UnicodeDecodeError):
+            raise forms.ValidationError(
+                "This is not a predefined value of the attribute."
+            ) from None
 
 
 class HelpTextForm(PortalForm):

@@ -128,6 +128,11 @@ def value_errors(value: str, *, type_: str) -> list[str]:
         return [f"{value[:20]!r}… is {len(value)} characters long; the limit is {VALUE_MAX}."]
     if value != value.strip():
         return [f"{value!r} starts or ends with a space; remove it."]
+    if value in {".", ".."}:
+        return [
+            f"{value!r} cannot be a predefined value: a value made only of dots would be read "
+            "as a step in a web address (. or ..). Use letters or digits."
+        ]
     bad = [c for c in value if c in VALUE_FORBIDDEN or _invisible(c)]
     if bad:
         return [f"{value!r} contains {_shown(bad)}, which predefined values cannot contain."]

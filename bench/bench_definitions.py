@@ -99,7 +99,10 @@ def _edits() -> list[tuple[str, str, Any]]:
         return {"description": new, "seen_description": old, "reason": "bench"}
 
     def value(i: int) -> dict[str, str]:
-        return {"active": "false" if i % 2 == 0 else "true", "reason": "bench"}
+        from attributes.forms import value_token
+
+        active = "false" if i % 2 == 0 else "true"
+        return {"value": value_token("Alpine"), "active": active, "reason": "bench"}
 
     def help_text(i: int) -> dict[str, str]:
         return {"text": f"Help {i}", "reason": "bench"}
@@ -115,7 +118,7 @@ def _edits() -> list[tuple[str, str, Any]]:
 
     return [
         ("edit a definition", f"{PROJECT}/edit", description),
-        ("deactivate/reactivate a value", f"{PROJECT}/values/Alpine/status", value),
+        ("deactivate/reactivate a value", f"{PROJECT}/values/status", value),
         ("edit help text", f"{PROJECT}/help", help_text),
         ("edit a set", "/sets/Engineering/edit", set_description),
     ]

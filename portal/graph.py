@@ -176,10 +176,21 @@ def odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+class InvalidIdentifier(ValueError):
+    """Input that cannot be a Graph URL path segment; refused before any call is made."""
+
+
 def segment(value: str) -> str:
-    """One URL path segment from untrusted input (an id, a UPN or an attribute name)."""
+    """One URL path segment from untrusted input (an id, a UPN or an attribute name).
+
+    Dot segments and separators are refused rather than encoded: a server or proxy may
+    normalise `..` away and act on another path than the one meant.
+    """
     if not _SEGMENT.match(value) or value in {".", ".."}:
-        raise NotFound(f"{value!r} is not a valid identifier.", code="Request_BadRequest")
+        raise InvalidIdentifier(
+            f"{value!r} cannot be used as an identifier in an address: it is empty, a dot "
+            "segment, or holds /, \\, ?, # or a control character."
+        )
     return quote(value, safe="@:")
 
 

@@ -21,12 +21,14 @@ from portal.graph import (
     Forbidden,
     GraphError,
     GraphUnavailable,
+    InvalidIdentifier,
     NotFound,
     SignInRequired,
     Throttled,
     counting_round_trips,
 )
 from portal.htmx import template_for
+from portal.views import bad_request
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,9 @@ class GraphErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, InvalidIdentifier):
+            # Refused before any call: nothing here is Graph's answer.
+            return bad_request(request, exception)
         if not isinstance(exception, GraphError):
             return None
         if isinstance(exception, SignInRequired):

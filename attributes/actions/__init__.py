@@ -6,6 +6,10 @@ this request (`current`), check that what the person saw is still what Graph has
 `attributes.audit.record_change`, which writes the intent before the call and the
 outcome after, with the write's own request-id. Each module registers, next to its
 actions, how to tell by re-reading whether a change took effect (`applied_check`).
+
+Graph paths are built before `record_change`, so an identifier no URL can carry is
+refused (`portal.graph.InvalidIdentifier`) before there is an audit record to claim that
+Graph refused it.
 """
 
 from __future__ import annotations

@@ -125,6 +125,7 @@ def update_definition(
         description=description,
         use_predefined_only=current.use_predefined_only and not allow_other_values,
     )
+    path = _path(current)
     with record_change(
         actor=actor,
         action=Action.DEFINITION_UPDATED,
@@ -134,7 +135,7 @@ def update_definition(
         reason=reason,
         graph=graph,
     ) as change:
-        change.wrote(graph.patch(_path(current), body))
+        change.wrote(graph.patch(path, body))
     return updated
 
 
@@ -146,6 +147,7 @@ def set_definition_status(
     if current.status == status:
         raise StaleEdit(current, f"The attribute {current.name}")
     updated = replace(current, status=status)
+    path = _path(current)
     with record_change(
         actor=actor,
         action=Action.DEFINITION_REACTIVATED if active else Action.DEFINITION_DEACTIVATED,
@@ -155,7 +157,7 @@ def set_definition_status(
         reason=reason,
         graph=graph,
     ) as change:
-        change.wrote(graph.patch(_path(current), {"status": status}))
+        change.wrote(graph.patch(path, {"status": status}))
     return updated
 
 
@@ -167,6 +169,7 @@ def add_values(
     if clash := [v for v in values if v in already]:
         raise StaleEdit(current, f"The values {', '.join(clash)} of {current.name}")
     new = [{"id": v, "isActive": True} for v in values]
+    path = _path(current)
     with record_change(
         actor=actor,
         action=Action.VALUE_ADDED,
@@ -179,20 +182,22 @@ def add_values(
         if len(new) == 1:
             change.wrote(
                 graph.create(
-                    f"{_path(current)}/allowedValues",
+                    f"{path}/allowedValues",
                     new[0],
-                    find_existing=lambda: graph.get_or_none(
-                        f"{_path(current)}/allowedValues/{segment(values[0])}"
-                    ),
+                    find_existing=lambda: _value_or_none(graph, current, values[0]),
                 )
             )
         else:
-            change.wrote(
-                graph.patch(_path(current), {"allowedValues@delta": new}, headers=DELTA_HEADERS)
-            )
+            change.wrote(graph.patch(path, {"allowedValues@delta": new}, headers=DELTA_HEADERS))
     return replace(
         current, allowed_values=current.allowed_values + tuple(AllowedValue(v) for v in values)
     )
+
+
+def _value_or_none(graph: GraphClient, definition: Definition, value: str) -> dict[str, Any] | None:
+    # The definition with its values, so the value itself never goes in a URL.
+    found = directory.get_definition(graph, definition.attribute_set, definition.name)
+    return {"id": value} if found and found.value(value) else None
 
 
 def set_value_active(
@@ -204,12 +209,17 @@ def set_value_active(
     active: bool,
     reason: str,
 ) -> Definition:
-    """Deactivates or reactivates one predefined value; objects holding it keep it."""
+    """Deactivates or reactivates one predefined value; objects holding it keep it.
+
+    The value goes in the body of an `allowedValues@delta` PATCH of its definition, never
+    in a URL: a value can be ".." or hold characters no path segment can carry.
+    """
     existing = current.value(value)
     if existing is None:
-        raise NotFound(f"{value!r} is not a predefined value of {current.name}.", code="NotFound")
+        raise ValueError(f"{value!r} is not a predefined value of {current.name}.")
     if existing.is_active == active:
         raise StaleEdit(current, f"The value {value!r} of {current.name}")
+    path = _path(current)
     with record_change(
         actor=actor,
         action=Action.VALUE_REACTIVATED if active else Action.VALUE_DEACTIVATED,
@@ -220,7 +230,11 @@ def set_value_active(
         graph=graph,
     ) as change:
         change.wrote(
-            graph.patch(f"{_path(current)}/allowedValues/{segment(value)}", {"isActive": active})
+            graph.patch(
+                path,
+                {"allowedValues@delta": [{"id": value, "isActive": active}]},
+                headers=DELTA_HEADERS,
+            )
         )
     return replace(
         current,

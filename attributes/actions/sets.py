@@ -30,6 +30,7 @@ def create_set(
     if max_attributes is not None:
         body["maxAttributesPerSet"] = max_attributes
     new = AttributeSet(name, description, max_attributes)
+    path = f"{SETS}/{segment(name)}"
     with record_change(
         actor=actor,
         action=Action.SET_CREATED,
@@ -40,9 +41,7 @@ def create_set(
         graph=graph,
     ) as change:
         created = change.wrote(
-            graph.create(
-                SETS, body, find_existing=lambda: graph.get_or_none(f"{SETS}/{segment(name)}")
-            )
+            graph.create(SETS, body, find_existing=lambda: graph.get_or_none(path))
         )
     return AttributeSet.from_graph(created.body) if created.body else new
 
@@ -63,6 +62,7 @@ def update_set(
     updated = replace(current, description=description, max_attributes=max_attributes)
     if updated == current:
         return current
+    path = f"{SETS}/{segment(current.id)}"
     with record_change(
         actor=actor,
         action=Action.SET_UPDATED,
@@ -75,7 +75,7 @@ def update_set(
     ) as change:
         change.wrote(
             graph.patch(
-                f"{SETS}/{segment(current.id)}",
+                path,
                 {"description": description or None, "maxAttributesPerSet": max_attributes},
             )
         )

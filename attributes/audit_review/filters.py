@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +33,8 @@ class Moment:
         """The first instant after it: "to 2026-03-31" includes all of that day."""
         return self.start + self.unit
 
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 
 _MOMENT_FORMATS = (
     ("%Y-%m-%dT%H:%M:%S", timedelta(seconds=1)),
@@ -81,6 +83,13 @@ class MomentField(forms.Field):
         if moment is None:
             raise forms.ValidationError(
                 self.error_messages["invalid"], code="invalid", params={"value": text}
+            )
+        if not FIRST_DAY <= moment.start.date() <= LAST_DAY:
+            # A range ends at the first instant after its last day, so 9999-12-31 would
+            # end beyond the last date Python (and PostgreSQL's timestamps) can hold.
+            raise forms.ValidationError(
+                f"Enter a date from {FIRST_DAY} to {LAST_DAY}. “{text}” is outside that range.",
+                code="out_of_range",
             )
         return moment
 

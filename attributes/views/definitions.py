@@ -29,6 +29,7 @@ from attributes.forms import (
     DefinitionEditForm,
     HelpTextForm,
     ReasonForm,
+    ValueStatusForm,
 )
 from attributes.models import HelpText
 from attributes.runner import Review, confirm_step, run_action
@@ -295,11 +296,14 @@ def values_add(request: PortalRequest, set_name: str, name: str) -> HttpResponse
 
 @require_POST
 @require_attribute_role
-def value_status(request: PortalRequest, set_name: str, name: str, value: str) -> HttpResponse:
+def value_status(request: PortalRequest, set_name: str, name: str) -> HttpResponse:
+    """The value comes in the form, never in the URL: values can be "..", hold a NUL, or
+    anything else Graph allows, and every one of them must be reachable."""
     definition = access.definition_for(request, set_name, name, write=True)
-    active = request.POST.get("active") == "true"
-    form = ReasonForm(request.POST)
-    form.is_valid()
+    form = ValueStatusForm(request.POST)
+    if not form.is_valid() or definition.value(form.cleaned_data["value"]) is None:
+        raise Http404(f"This is not a predefined value of {definition.name}.")
+    value, active = form.cleaned_data["value"], form.cleaned_data["active"]
     if active:
         done = f"The value {value!r} was reactivated."
     else:
@@ -313,7 +317,7 @@ def value_status(request: PortalRequest, set_name: str, name: str, value: str) -
         current=definition,
         value=value,
         active=active,
-        reason=form.cleaned_data.get("reason", ""),
+        reason=form.cleaned_data["reason"],
     )
 
 

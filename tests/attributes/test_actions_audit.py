@@ -129,7 +129,7 @@ ACTIONS: dict[str, tuple[str, str, Callable[[GraphClient], Any]]] = {
     ),
     "deactivate_value": (
         "PATCH",
-        r"/allowedValues/Alpine$",
+        r"/customSecurityAttributeDefinitions/Engineering_Project$",
         lambda g: definitions.set_value_active(
             graph=g, actor=ACTOR, current=_project(g), value="Alpine", active=False, reason="r"
         ),

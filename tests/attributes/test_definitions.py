@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from attributes.forms import value_token
 from attributes.models import Action, AuditRecord, Outcome
 from emulator.harness import EmulatorProcess
 from tests.html import Html
@@ -494,14 +495,15 @@ def test_adding_an_existing_value_is_refused_at_the_field(ada: Client) -> None:
 
 
 def test_deactivating_and_reactivating_a_value(ada: Client, graph_as: GraphAs) -> None:
-    url = "/sets/Engineering/attributes/Project/values/Alpine/status"
-    assert ada.post(url, {"active": "false"}).status_code == 302
+    url = "/sets/Engineering/attributes/Project/values/status"
+    alpine = value_token("Alpine")
+    assert ada.post(url, {"value": alpine, "active": "false"}).status_code == 302
     values = {
         v["id"]: v["isActive"]
         for v in _definition(graph_as, "Engineering_Project")["allowedValues"]
     }
     assert values["Alpine"] is False
-    assert ada.post(url, {"active": "true"}).status_code == 302
+    assert ada.post(url, {"value": alpine, "active": "true"}).status_code == 302
     values = {
         v["id"]: v["isActive"]
         for v in _definition(graph_as, "Engineering_Project")["allowedValues"]
@@ -645,7 +647,10 @@ WRITES = [
     ("/sets/Engineering/attributes/new", _definition_form(confirm="yes")),
     ("/sets/Engineering/attributes/Project/edit", {"description": "x"}),
     ("/sets/Engineering/attributes/Project/values", {"values": "Everest"}),
-    ("/sets/Engineering/attributes/Project/values/Alpine/status", {"active": "false"}),
+    (
+        "/sets/Engineering/attributes/Project/values/status",
+        {"value": value_token("Alpine"), "active": "false"},
+    ),
     ("/sets/Engineering/attributes/Project/status", {"reason": "x"}),
     ("/sets/Engineering/attributes/Project/help", {"text": "x"}),
 ]

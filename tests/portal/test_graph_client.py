@@ -12,7 +12,9 @@ from portal.graph import (
     EVENTUAL,
     BatchRequest,
     GraphClient,
+    GraphError,
     GraphUnavailable,
+    InvalidIdentifier,
     NotFound,
     Throttled,
     counting_round_trips,
@@ -205,8 +207,10 @@ def test_next_links_to_another_host_are_not_followed(graph: GraphClient) -> None
 
 @pytest.mark.parametrize("bad", ["", "..", "a/b", "a?b", "a#b", "x\x00"])
 def test_path_segments_from_input_are_refused(bad: str) -> None:
-    with pytest.raises(NotFound):
+    # Refused before any call, so the error says nothing about Graph.
+    with pytest.raises(InvalidIdentifier) as refused:
         segment(bad)
+    assert not isinstance(refused.value, GraphError)
 
 
 @pytest.mark.parametrize(

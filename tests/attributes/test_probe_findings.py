@@ -1,0 +1,121 @@
+"""Regression tests for what the security probe found (issue 13), one group per finding.
+
+Each test failed before its fix. The probe's other findings live next to the code they
+are about: the access log (tests/portal/test_access_log.py), the error pages
+(tests/portal/test_error_pages.py) and the audit seal (test_audit_chain.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from attributes.models import Action, AuditRecord, Outcome
+from emulator.harness import EmulatorProcess
+from tests.html import Html, Node
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GraphAs = Callable[..., Any]
+PROJECT = "/sets/Engineering/attributes/Project/"
+
+
+def _add_value(graph_as: GraphAs, value: str) -> None:
+    response = graph_as(
+        "POST",
+        "/directory/customSecurityAttributeDefinitions/Engineering_Project/allowedValues",
+        json={"id": value, "isActive": True},
+    )
+    assert response.status_code == 201, response.text
+
+
+def _definition(graph_as: GraphAs) -> dict[str, Any]:
+    return graph_as(
+        "GET",
+        "/directory/customSecurityAttributeDefinitions",
+        params={"$filter": "id eq 'Engineering_Project'", "$expand": "allowedValues"},
+    ).json()["value"][0]
+
+
+def _toggle_form(page: Html, value: str) -> Node:
+    # A browser reads a NUL in the markup as U+FFFD, so that is how the row is found.
+    shown = value.replace("\x00", "\ufffd")
+    (row,) = [r for r in page.by_test_id("value-row") if r.get("data-value") == shown]
+    return row.one("form")
+
+
+def _submit(client: Client, form: Node) -> Any:
+    """Posts a form as a browser would: its action, and its fields' values."""
+    data = {field.get("name"): field.get("value") or "" for field in form.css("input[name]")}
+    return client.post(form.get("action"), data)
+
+
+# A predefined value named ".." deactivated the whole attribute ---------------------------
+
+
+@pytest.mark.parametrize("value", ["..", ".", "nul\x00inside", "two\nlines", "\u202eevil"])
+def test_every_predefined_value_can_be_deactivated_and_nothing_else_changes(
+    ada: Client, graph_as: GraphAs, value: str
+) -> None:
+    _add_value(graph_as, value)
+    form = _toggle_form(Html(ada.get(PROJECT)), value)
+    assert value not in (form.get("action") or "")
+    response = _submit(ada, form)
+    assert response.status_code == 302
+    definition = _definition(graph_as)
+    assert definition["status"] == "Available"
+    states = {v["id"]: v["isActive"] for v in definition["allowedValues"]}
+    assert states[value] is False
+    assert states["Alpine"] is True
+    record = AuditRecord.objects.get()
+    assert (record.action, record.outcome) == (Action.VALUE_DEACTIVATED, Outcome.SUCCEEDED)
+    assert record.after == {"value": value, "isActive": False}
+
+
+@pytest.mark.parametrize("value", [".", ".."])
+def test_values_that_a_url_cannot_carry_are_refused_at_the_field(ada: Client, value: str) -> None:
+    response = ada.post(f"{PROJECT}values", {"values": value})
+    errors = Html(response).field_errors("values", form="add")
+    assert any("made only of dots" in error for error in errors), errors
+    assert not AuditRecord.objects.exists()
+
+
+def test_an_unknown_value_is_not_found_in_the_portal_not_in_graph(ada: Client) -> None:
+    response = ada.post(f"{PROJECT}values/status", {"value": "Tm9wZQ", "active": "false"})
+    assert response.status_code == 404
+    assert "Microsoft Graph" not in Html(response).main().text()
+    assert not AuditRecord.objects.exists()
+
+
+def test_an_identifier_no_url_can_carry_is_refused_before_any_graph_call(
+    ada: Client, emu: EmulatorProcess
+) -> None:
+    ada.get("/")
+    before = len(emu.requests_log())
+    response = ada.get("/sets/Bad%00Name/")
+    assert response.status_code == 400
+    assert "Microsoft Graph" not in Html(response).main().text()
+    assert len(emu.requests_log()) == before
+
+
+# A far-future date was an HTTP 500 ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["/audit/", "/audit/export.csv", "/audit/export.json", "/audit/entra"]
+)
+@pytest.mark.parametrize("field", ["until", "since"])
+def test_dates_beyond_what_can_be_stored_are_refused_at_the_field(
+    ada: Client, url: str, field: str
+) -> None:
+    response = ada.get(url, {field: "9999-12-31"})
+    assert response.status_code == 400
+    errors = Html(response).field_errors(field)
+    assert any("Enter a date from 1900-01-01 to 9998-12-31" in e for e in errors), errors
+
+
+def test_the_last_accepted_day_still_works(ada: Client) -> None:
+    assert ada.get("/audit/", {"until": "9998-12-31"}).status_code == 200
