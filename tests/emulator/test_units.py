@@ -3,6 +3,8 @@ surface's loopback rule and the fault injector."""
 
 from __future__ import annotations
 
+import http.client
+import threading
 import time
 from pathlib import Path
 
@@ -20,9 +22,10 @@ from emulator.graph.odata import (
 )
 from emulator.server.control_surface import ControlSurface
 from emulator.server.faults import FaultConfigError, FaultInjector
+from emulator.server.http_server import AppServer
 from emulator.server.pki import SigningKey
 from emulator.server.state import Emulator, Urls
-from emulator.server.web import Request
+from emulator.server.web import Request, Response, percent_encode_iri
 from emulator.tenant import demo
 from emulator.tenant.seed import SeedError, build_tenant, parse_seed
 
@@ -191,3 +194,34 @@ def test_fault_rules_are_consumed_in_order() -> None:
 def test_fault_rule_validation() -> None:
     with pytest.raises(FaultConfigError, match="count"):
         FaultInjector().configure({"rules": [{"path": "x", "status": 429, "count": 0}]})
+
+
+# -- HTTP plumbing -------------------------------------------------------------------------
+
+
+def test_no_header_value_can_break_a_response() -> None:
+    server = AppServer("127.0.0.1", 0)
+    server.app = lambda _request: Response(
+        200, b"ok", [("Location", "/sets('日本語')"), ("X-Odd", "a\r\nInjected: yes")]
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("GET", "/")
+        response = connection.getresponse()
+
+        assert (response.status, response.read()) == (200, b"ok")
+        assert response.headers["Location"] == "/sets('%E6%97%A5%E6%9C%AC%E8%AA%9E')"
+        assert response.headers["X-Odd"] == "a%0D%0AInjected: yes"
+        assert "Injected" not in response.headers
+        connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_percent_encode_iri_keeps_ascii() -> None:
+    assert percent_encode_iri("https://x/a('Ab c')?$top=1") == "https://x/a('Ab c')?$top=1"
+    assert percent_encode_iri("/a('Łódź')") == "/a('%C5%81%C3%B3d%C5%BA')"
