@@ -156,6 +156,52 @@ class EmulatorProcess:
     def configure(self, **settings: Any) -> None:
         self._control("POST", "/settings", settings)
 
+    def set_write_quota(self, **quota: Any) -> dict[str, Any]:
+        """Graph's write quota per app and tenant, e.g. `limit=300, window_seconds=15`;
+        fields left out take Graph's values (3,000 per 150 s, reserves 0.10 for Low and
+        0.02 for Normal). Every bucket starts full. Returns `throttling()`."""
+        return self._control("POST", "/throttling", {"write_quota": quota})
+
+    def disable_write_quota(self) -> dict[str, Any]:
+        """No write quota at all until `set_write_quota` or a reset."""
+        return self._control("POST", "/throttling", {"write_quota": None})
+
+    def throttling(self) -> dict[str, Any]:
+        """`{"write_quota": {limit, window_seconds, low_reserve, normal_reserve} | None,
+        "buckets": [{app_id, tenant_id, available, used_share}]}`."""
+        return self._control("GET", "/throttling")
+
+    def writes_page(self, since: int = 0, limit: int = 10_000) -> dict[str, Any]:
+        """One page of the write log: `{"writes": [...], "last_seq", "more", "total",
+        "dropped"}`; pass `last_seq` as `since` for the next page."""
+        return self._control("GET", f"/writes?since={since}&limit={limit}")
+
+    def writes(self, since: int = 0) -> list[dict[str, Any]]:
+        """Every write after sequence number `since`, oldest first, across pages. Each is
+        `{seq, time, method, version, path, target_id, status, handler_status,
+        client_request_id, request_id, priority, app_id, in_batch}`."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self.writes_page(since, limit=100_000)
+            found += page["writes"]
+            since = page["last_seq"]
+            if not page["more"]:
+                return found
+
+    def set_index_lag(self, seconds: float) -> dict[str, Any]:
+        """How far `$filter` on customSecurityAttributes trails writes, by the emulator
+        clock; 0 (the default) makes filters read the live values. Returns `index()`."""
+        return self._control("POST", "/index", {"lag_seconds": seconds})
+
+    def index(self) -> dict[str, Any]:
+        """`{"lag_seconds", "pending_writes"}`: writes filters do not see yet."""
+        return self._control("GET", "/index")
+
+    def advance_clock(self, seconds: float) -> dict[str, Any]:
+        """Move the clock of the write quota and the index lag forward, as if `seconds`
+        had passed (it never goes back). Returns `{"offset_seconds"}`, the total so far."""
+        return self._control("POST", "/clock", {"advance_seconds": seconds})
+
     # -- tokens and Graph --------------------------------------------------------------
 
     def complete_sign_in(

@@ -118,6 +118,9 @@ def _inner_request(outer: GraphRequest, item: dict[str, Any]) -> GraphRequest:
     parts = urlsplit("/" + item["url"].lstrip("/"))
     headers = {name.lower(): str(value) for name, value in (item.get("headers") or {}).items()}
     headers.setdefault("user-agent", outer.header("user-agent"))
+    # A bulk client marks the whole batch Low; an item may still say otherwise.
+    if outer.header("x-ms-throttle-priority"):
+        headers.setdefault("x-ms-throttle-priority", outer.header("x-ms-throttle-priority"))
     body = item.get("body")
     return replace(
         outer,
@@ -127,6 +130,7 @@ def _inner_request(outer: GraphRequest, item: dict[str, Any]) -> GraphRequest:
         headers=headers,
         body=json.dumps(body).encode() if body is not None else b"",
         request_id=str(uuid.uuid4()),
+        client_request_id=headers.get("client-request-id") or outer.client_request_id,
         in_batch=True,
     )
 

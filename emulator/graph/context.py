@@ -10,7 +10,9 @@ from typing import Any
 
 from emulator.graph.access import Access
 from emulator.graph.errors import bad_request
+from emulator.graph.index import FilterIndex
 from emulator.graph.odata import QueryOptions, parse_query
+from emulator.graph.quota import priority_of
 from emulator.identity.tokens import Caller
 from emulator.server.switches import RuntimeSettings
 from emulator.tenant.model import DirectoryObject, Tenant
@@ -41,6 +43,11 @@ class GraphRequest:
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
+
+    @property
+    def priority(self) -> str:
+        """`x-ms-throttle-priority`: Low, Normal (also when absent or unknown) or High."""
+        return priority_of(self.header("x-ms-throttle-priority"))
 
     @cached_property
     def options(self) -> QueryOptions:
@@ -100,6 +107,7 @@ class GraphContext:
     settings: RuntimeSettings
     graph_root: str  # https://localhost:PORT/graph
     cache: QueryCache
+    index: FilterIndex  # what $filter on customSecurityAttributes sees
 
     @cached_property
     def access(self) -> Access:

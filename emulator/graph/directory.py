@@ -21,6 +21,7 @@ from emulator.graph.errors import (
     not_found,
     unsupported_query,
 )
+from emulator.graph.index import LIVE
 from emulator.graph.odata import (
     Field,
     Predicate,
@@ -307,21 +308,29 @@ def _matching(ctx: GraphContext, collection: Collection) -> list[DirectoryObject
             "request header: 'ConsistencyLevel: eventual'"
         )
     predicates: list[Predicate] = []
+    index = LIVE
     if options.filter:
-        predicates.append(_filter_predicate(ctx, collection, options.filter))
+        predicate, on_values = _filter_predicate(ctx, collection, options.filter)
+        predicates.append(predicate)
+        index = ctx.index.view() if on_values else LIVE
     if options.search:
         predicates.append(_search_predicate(collection, options.search))
     ordering = _ordering(ctx, collection)
-    key = (collection.name, options.filter, options.search, options.orderby, ctx.tenant.revision)
+    key = (
+        collection.name, options.filter, options.search, options.orderby,
+        ctx.tenant.revision, index.mark,
+    )  # fmt: skip
     cached = ctx.cache.get(key)
     if cached is not None:
         return cached
     objects = collection.objects(ctx).values()
-    if len(predicates) == 1:
-        predicate = predicates[0]  # the common case, without a generator per object
-        matches = [o for o in objects if predicate(o)]
-    else:
-        matches = [o for o in objects if all(p(o) for p in predicates)]
+    with index.applied():  # the values as the filter index has them
+        if len(predicates) == 1:
+            predicate = predicates[0]  # the common case, without a generator per object
+            matches = [o for o in objects if predicate(o)]
+        else:
+            matches = [o for o in objects if all(p(o) for p in predicates)]
+    matches = index.shown(matches)
     for sort_key, descending in reversed(ordering):
         matches.sort(key=sort_key, reverse=descending)
     ctx.cache.put(key, matches)
@@ -352,7 +361,10 @@ def _sort_key(name: str) -> Callable[[DirectoryObject], str]:
 # -- $filter -----------------------------------------------------------------------------
 
 
-def _filter_predicate(ctx: GraphContext, collection: Collection, text: str) -> Predicate:
+def _filter_predicate(
+    ctx: GraphContext, collection: Collection, text: str
+) -> tuple[Predicate, bool]:
+    """The predicate, and whether it reads customSecurityAttributes (and so the index)."""
     compiled = compile_filter(parse_filter(text), lambda path: _field(ctx, collection, path))
     csa_fields = [f for f in compiled.fields if f.advanced]
     if csa_fields and not ctx.request.advanced_query:
@@ -362,7 +374,7 @@ def _filter_predicate(ctx: GraphContext, collection: Collection, text: str) -> P
     for csa_field in csa_fields:
         access.require_scope(ctx.caller, access.ASSIGNMENT_READ)
         access.require(ctx.access.read_assignments.covers(csa_field.name.split("_", 1)[0]))
-    return compiled.predicate
+    return compiled.predicate, bool(csa_fields)
 
 
 def _field(ctx: GraphContext, collection: Collection, path: tuple[str, ...]) -> Field:

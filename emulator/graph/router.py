@@ -69,6 +69,11 @@ class Router:
         route.handlers.update({method.upper(): handler for method, handler in handlers.items()})
         self.routes.append(route)
 
+    def params(self, path: str) -> dict[str, str] | None:
+        """The path's parameters (`{"user_id": "…"}`) if a route matches it."""
+        segments = split_path(path)
+        return next((p for r in self.routes if (p := r.match(segments)) is not None), None)
+
     def dispatch(self, ctx: GraphContext) -> Reply:
         segments = split_path(ctx.request.path)
         for route in self.routes:

@@ -31,6 +31,7 @@ from emulator.graph.odata import (
     project,
     resolve_select,
 )
+from emulator.server.web import percent_encode_iri
 from emulator.tenant.model import (
     STATUS_AVAILABLE,
     STATUS_DEPRECATED,
@@ -196,7 +197,7 @@ def create_set(ctx: GraphContext) -> Reply:
         audits.Change(k, None, v) for k, v in attribute_set.to_graph().items() if v is not None
     ]
     audits.record(ctx, audits.ADD_SET, "Add", audits.schema_target(name), changes)
-    location = f"{ctx.base_url}/directory/attributeSets('{name}')"
+    location = percent_encode_iri(f"{ctx.base_url}/directory/attributeSets('{name}')")
     context = ctx.context_url("directory/attributeSets/$entity")
     return Reply(
         201, {"@odata.context": context, **attribute_set.to_graph()}, {"Location": location}
@@ -387,7 +388,9 @@ def create_definition(ctx: GraphContext) -> Reply:
     if definition.allowed_values:
         changes.append(audits.Change("AllowedValues", None, list(definition.allowed_values)))
     audits.record(ctx, audits.ADD_DEFINITION, "Add", audits.schema_target(definition.id), changes)
-    location = f"{ctx.base_url}/directory/customSecurityAttributeDefinitions('{definition.id}')"
+    location = percent_encode_iri(
+        f"{ctx.base_url}/directory/customSecurityAttributeDefinitions('{definition.id}')"
+    )
     context = ctx.context_url("directory/customSecurityAttributeDefinitions/$entity")
     return Reply(201, {"@odata.context": context, **definition.to_graph()}, {"Location": location})
 

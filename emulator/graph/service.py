@@ -1,8 +1,13 @@
-"""The Graph pipeline: version, bearer token, injected faults, routing, log, response.
+"""The Graph pipeline: version, bearer token, write quota, injected faults, routing,
+logs, response.
 
-Faults are drawn after authentication, so a request with a bad token never consumes a
-fault rule. Inside `$batch` each item is a Graph request of its own: it is logged, can be
-hit by a fault rule, and goes through the same handlers and permission checks.
+Latency and stalls are waited out before the lock is taken, so concurrent requests
+overlap. The write quota is checked after authentication (it is per app) and before
+faults, so a throttled write consumes no fault rule and changes nothing; faults are drawn
+after authentication, so a request with a bad token never consumes a fault rule. Inside
+`$batch` each item is a Graph request of its own: it is logged, counted against the
+quota, can be hit by a fault rule, and goes through the same handlers and permission
+checks. Every write that reaches a handler goes to the write log.
 """
 
 from __future__ import annotations
@@ -24,14 +29,18 @@ from emulator.graph.errors import (
     throttled,
     unauthenticated,
 )
+from emulator.graph.quota import Admission, priority_of, throttle_scope
 from emulator.graph.router import Router
 from emulator.identity.tokens import AccessTokenError, Caller
 from emulator.server.faults import Fault
 from emulator.server.state import Emulator
 from emulator.server.web import Request, Response, dump_json
+from emulator.tenant import demo
 
 VERSIONS = ("v1.0", "beta")
 GRAPH_PREFIX = "/graph/"
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+LIMIT_PERCENTAGE = "x-ms-throttle-limit-percentage"
 JSON_CONTENT_TYPE = (
     "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
     "charset=utf-8"
@@ -110,12 +119,14 @@ class GraphService:
         request_id = str(uuid.uuid4())
         client_request_id = request.header("client-request-id") or str(uuid.uuid4())
         with self.emulator.lock:
-            latency = self.emulator.faults.latency_ms
-        if latency:
-            time.sleep(latency / 1000)  # outside the lock: other requests keep flowing
+            connection = self.emulator.faults.connection()
+        if connection.delay_seconds:
+            time.sleep(connection.delay_seconds)  # outside the lock: other requests keep flowing
         with self.emulator.lock:
             revision = self.emulator.tenant.revision
+            first_write = self.emulator.writes.next_seq
             graph_request: GraphRequest | None = None
+            dropped = connection.drop
             try:
                 if version not in VERSIONS:
                     raise bad_request(f"Invalid version: {version}", "BadRequest")
@@ -135,10 +146,17 @@ class GraphService:
             except GraphError as error:
                 reply = _error_reply(error, request_id, client_request_id)
             except ConnectionDrop:
-                self._log(request, graph_request, None, request_id, client_request_id)
-                return Response.dropped()
-            self._log(request, graph_request, reply.status, request_id, client_request_id)
-            response = _response(reply, request_id, client_request_id)
+                dropped = True
+            if dropped:
+                self.emulator.writes.unanswered(first_write)
+            status = None if dropped else reply.status
+            self._log(
+                request, graph_request, status, request_id, client_request_id,
+                stalled=connection.stalled,
+            )  # fmt: skip
+            response = (
+                Response.dropped() if dropped else _response(reply, request_id, client_request_id)
+            )
             changed = self.emulator.tenant.revision != revision
         if changed:
             self.emulator.changed()
@@ -162,6 +180,10 @@ class GraphService:
         if fault is not None and not fault.after:
             return _fault_reply(fault, request)
         reply = run_batch(request, self._execute_logged)
+        # The envelope is no write, but it tells the client how full the bucket is now.
+        percentage = self.emulator.quota.limit_percentage(request.caller.app_id, demo.TENANT_ID)
+        if percentage is not None:
+            reply.headers[LIMIT_PERCENTAGE] = percentage
         return _fault_reply(fault, request) if fault is not None else reply
 
     def _execute_logged(self, request: GraphRequest) -> Reply:
@@ -170,7 +192,15 @@ class GraphService:
         return reply
 
     def execute(self, request: GraphRequest) -> Reply:
-        """One Graph request, with faults; errors become replies, a drop propagates."""
+        """One Graph request, with the write quota and faults; errors become replies, a
+        drop propagates."""
+        admission: Admission | None = None
+        if request.method in WRITE_METHODS:
+            admission = self.emulator.quota.admit(
+                request.caller.app_id, demo.TENANT_ID, request.priority
+            )
+            if not admission.admitted:
+                return _throttled_reply(admission, request)
         fault = self.emulator.faults.pick(request.method, request.path)
         if fault is not None and not fault.after:
             return _fault_reply(fault, request)
@@ -180,12 +210,61 @@ class GraphService:
             self.emulator.settings,
             self.emulator.urls.graph_root,
             self.emulator.query_cache,
+            self.emulator.index,
         )
         try:
             reply = self.router.dispatch(context)
         except GraphError as error:
             reply = _error_reply(error, request.request_id, request.client_request_id)
+        if admission is not None:
+            self._log_write(request, reply, fault)
+            if (percentage := admission.limit_percentage) is not None:
+                reply.headers[LIMIT_PERCENTAGE] = percentage
         return _fault_reply(fault, request) if fault is not None else reply
+
+    def _log_write(self, request: GraphRequest, reply: Reply, fault: Fault | None) -> None:
+        answered: int | None = reply.status
+        if fault is not None:
+            answered = None if fault.drops_connection else int(fault.status)
+        self.emulator.writes.record(
+            method=request.method,
+            version=request.version,
+            path=request.path,
+            target_id=self._target_id(request, reply),
+            status=answered,
+            handler_status=reply.status,
+            client_request_id=request.client_request_id,
+            request_id=request.request_id,
+            priority=request.priority,
+            app_id=request.caller.app_id,
+            in_batch=request.in_batch,
+        )
+
+    def _target_id(self, request: GraphRequest, reply: Reply) -> str | None:
+        """The id of the object written: the created one's, the one in the URL (a user's
+        or service principal's object id even when addressed by UPN or appId), or the
+        caller's for `/me`."""
+        body = reply.body
+        if reply.status == 201 and isinstance(body, dict) and isinstance(body.get("id"), str):
+            return body["id"]
+        params = self.router.params(request.path)
+        if params is None:
+            return None
+        if not params:
+            return request.caller.user_id if request.path.strip("/").lower() == "me" else None
+        tenant = self.emulator.tenant
+        if "user_id" in params:
+            found = tenant.find_user(params["user_id"])
+        elif "sp_id" in params:
+            key = params["sp_id"]
+            found = tenant.find_service_principal(key)
+            if key.startswith("appId="):
+                app_id = key.removeprefix("appId=").lower()
+                sps = tenant.service_principals.values()
+                found = next((sp for sp in sps if sp.properties["appId"] == app_id), None)
+        else:
+            return list(params.values())[-1]
+        return found.id if found is not None else next(iter(params.values()))
 
     def _log(
         self,
@@ -194,9 +273,11 @@ class GraphService:
         status: int | None,
         request_id: str,
         client_request_id: str,
+        *,
+        stalled: bool,
     ) -> None:
         if graph_request is not None:
-            self._log_graph(graph_request, status)
+            self._log_graph(graph_request, status, stalled=stalled)
             return
         version, _, rest = request.path[len(GRAPH_PREFIX) :].partition("/")
         self.emulator.log.record(
@@ -211,9 +292,13 @@ class GraphService:
             upn=None,
             in_batch=False,
             consistency_level=request.header("consistencylevel") or None,
+            priority=priority_of(request.header("x-ms-throttle-priority")),
+            stalled=stalled,
         )
 
-    def _log_graph(self, request: GraphRequest, status: int | None) -> None:
+    def _log_graph(
+        self, request: GraphRequest, status: int | None, *, stalled: bool = False
+    ) -> None:
         self.emulator.log.record(
             kind="graph",
             method=request.method,
@@ -226,11 +311,20 @@ class GraphService:
             upn=request.caller.upn,
             in_batch=request.in_batch,
             consistency_level=request.header("consistencylevel") or None,
+            priority=request.priority,
+            stalled=stalled,
         )
 
 
 def _query_pairs(query_string: str) -> list[tuple[str, str]]:
     return parse_qsl(query_string, keep_blank_values=True)
+
+
+def _throttled_reply(admission: Admission, request: GraphRequest) -> Reply:
+    error = throttled(str(admission.retry_after))
+    error.headers["x-ms-throttle-scope"] = throttle_scope(request.caller.app_id, demo.TENANT_ID)
+    error.headers["x-ms-throttle-information"] = "WriteLimitExceeded"
+    return _error_reply(error, request.request_id, request.client_request_id)
 
 
 def _fault_reply(fault: Fault, request: GraphRequest) -> Reply:

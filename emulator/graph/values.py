@@ -97,7 +97,8 @@ def update(ctx: GraphContext, principal: DirectoryObject, payload: Any) -> None:
         )
     if not changes:
         return
-    principal.csa = merged
+    previous, principal.csa = principal.csa, merged
+    ctx.index.written(principal, previous)
     ctx.tenant.touch()
     _audit(ctx, principal, changes)
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from emulator.graph.quota import QuotaConfig, QuotaConfigError
+from emulator.server.faults import DEFAULT_STALL_MS
 from emulator.server.front_doors import ApiApp, BrowserApp
 from emulator.server.http_server import AppServer
 from emulator.server.pki import SigningKey, load_or_create_ca, server_ssl_context
@@ -45,6 +47,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fault-rate-429", type=float, default=0.0, help="share of Graph 429s")
     parser.add_argument("--fault-rate-5xx", type=float, default=0.0, help="share of Graph 5xx")
     parser.add_argument(
+        "--fault-rate-stall", type=float, default=0.0, help="share of requests that stall"
+    )
+    parser.add_argument(
+        "--stall-ms", type=int, default=DEFAULT_STALL_MS, help="how long a stall lasts"
+    )
+    parser.add_argument(
+        "--fault-rate-drop", type=float, default=0.0, help="share of connections dropped"
+    )
+    parser.add_argument(
+        "--write-quota",
+        type=_write_quota,
+        default=QuotaConfig(),
+        metavar="N/SECONDS",
+        help="writes per app and tenant, e.g. 3000/150 (the default), or 'off'",
+    )
+    parser.add_argument(
+        "--index-lag", type=float, default=0.0, help="seconds $filter on values trails writes"
+    )
+    parser.add_argument(
         "--demo-password", default=demo.DEMO_PASSWORD, help="password of every user"
     )
     parser.add_argument("--ready-file", type=Path, help="write URLs here as JSON once serving")
@@ -54,7 +75,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parse_seed(args.seed)
     except SeedError as error:
         parser.error(str(error))
+    if args.index_lag < 0:
+        parser.error("--index-lag must be 0 or more seconds.")
     return args
+
+
+def _write_quota(text: str) -> QuotaConfig | None:
+    if text.lower() == "off":
+        return None
+    limit, _, window = text.partition("/")
+    try:
+        return QuotaConfig.parse({"limit": int(limit), "window_seconds": float(window or 150)})
+    except (ValueError, QuotaConfigError) as error:
+        raise argparse.ArgumentTypeError(f"expected N/SECONDS or 'off': {error}") from error
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "latency_ms": args.latency_ms,
             "fault_rate_429": args.fault_rate_429,
             "fault_rate_5xx": args.fault_rate_5xx,
+            "fault_rate_stall": args.fault_rate_stall,
+            "stall_ms": args.stall_ms,
+            "fault_rate_drop": args.fault_rate_drop,
         },
+        baseline_quota=args.write_quota,
+        baseline_index_lag=args.index_lag,
     )
     saver = _state_saver(args.state, emulator)
     api_server.app = ApiApp(emulator)

@@ -1,4 +1,5 @@
-"""`/_emulator/…` on the browser port: reset, faults, request log, tokens, settings.
+"""`/_emulator/…` on the browser port: reset, faults, request and write logs, tokens,
+settings, the write quota, the filter index's lag and the clock.
 
 JSON in and out, for loopback clients only. A browser form may post to it (the reset
 button), but never from another origin.
@@ -12,11 +13,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from emulator.graph.index import IndexConfigError
+from emulator.graph.quota import QuotaConfig, QuotaConfigError
+from emulator.server.clock import ClockError
 from emulator.server.faults import FaultConfigError
 from emulator.server.pages import ControlView, control_page
 from emulator.server.state import Emulator
 from emulator.server.switches import SettingsError
 from emulator.server.web import Request, Response
+from emulator.server.writelog import MAX_PAGE_SIZE, PAGE_SIZE
 from emulator.tenant import demo
 from emulator.tenant.seed import SeedError
 
@@ -51,6 +56,13 @@ class ControlSurface:
             ("POST", "/tokens/expire"): self.expire,
             ("GET", "/settings"): self.get_settings,
             ("POST", "/settings"): self.set_settings,
+            ("GET", "/throttling"): self.get_throttling,
+            ("POST", "/throttling"): self.set_throttling,
+            ("GET", "/writes"): self.writes,
+            ("GET", "/index"): self.get_index,
+            ("POST", "/index"): self.set_index,
+            ("GET", "/clock"): self.get_clock,
+            ("POST", "/clock"): self.advance_clock,
         }
 
     def handle(self, request: Request) -> Response:
@@ -115,6 +127,10 @@ class ControlSurface:
             },
             "faults": emulator.faults.to_json(),
             "settings": emulator.settings.to_json(),
+            "throttling": emulator.quota.to_json(),
+            "index": emulator.index.to_json(),
+            "clock": emulator.clock.to_json(),
+            "writes": len(emulator.writes.entries),
             "token_grants": {
                 grant: emulator.tokens.grants.get(grant, 0)
                 for grant in ("authorization_code", "refresh_token", "password")
@@ -149,11 +165,18 @@ class ControlSurface:
             return Response.json(200, self.emulator.faults.to_json())
 
     def requests(self, request: Request) -> Response:
-        since = request.query.get("since", "0")
-        if not since.isdigit():
-            raise ControlError(400, "since must be a sequence number.")
+        since = _whole_number(request, "since", 0)
         with self.emulator.lock:
-            return Response.json(200, self.emulator.log.since(int(since)))
+            return Response.json(200, self.emulator.log.since(since))
+
+    def writes(self, request: Request) -> Response:
+        since = _whole_number(request, "since", 0)
+        limit = _whole_number(request, "limit", PAGE_SIZE)
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ControlError(400, f"limit must be between 1 and {MAX_PAGE_SIZE}.")
+        with self.emulator.lock:
+            page = self.emulator.writes.page(since, limit)
+        return Response.json(200, page)  # encoded without the lock: pages can be large
 
     def revoke(self, request: Request) -> Response:
         upn = _json_object(request).get("upn")
@@ -180,6 +203,61 @@ class ControlSurface:
             except SettingsError as error:
                 raise ControlError(400, str(error)) from error
             return Response.json(200, self.emulator.settings.to_json())
+
+    def get_throttling(self, _request: Request) -> Response:
+        with self.emulator.lock:
+            return Response.json(200, self.emulator.quota.to_json())
+
+    def set_throttling(self, request: Request) -> Response:
+        body = _json_object(request)
+        if set(body) != {"write_quota"}:
+            raise ControlError(
+                400, 'Send {"write_quota": {"limit": N, "window_seconds": S, …}} or null.'
+            )
+        try:
+            config = QuotaConfig.parse(body["write_quota"])
+        except QuotaConfigError as error:
+            raise ControlError(400, str(error)) from error
+        with self.emulator.lock:
+            self.emulator.quota.configure(config)
+            return Response.json(200, self.emulator.quota.to_json())
+
+    def get_index(self, _request: Request) -> Response:
+        with self.emulator.lock:
+            return Response.json(200, self.emulator.index.to_json())
+
+    def set_index(self, request: Request) -> Response:
+        body = _json_object(request)
+        if set(body) != {"lag_seconds"}:
+            raise ControlError(400, 'Send {"lag_seconds": S}.')
+        with self.emulator.lock:
+            try:
+                self.emulator.index.configure(body["lag_seconds"])
+            except IndexConfigError as error:
+                raise ControlError(400, str(error)) from error
+            return Response.json(200, self.emulator.index.to_json())
+
+    def get_clock(self, _request: Request) -> Response:
+        with self.emulator.lock:
+            return Response.json(200, self.emulator.clock.to_json())
+
+    def advance_clock(self, request: Request) -> Response:
+        body = _json_object(request)
+        if set(body) != {"advance_seconds"}:
+            raise ControlError(400, 'Send {"advance_seconds": S}.')
+        with self.emulator.lock:
+            try:
+                self.emulator.clock.advance(body["advance_seconds"])
+            except ClockError as error:
+                raise ControlError(400, str(error)) from error
+            return Response.json(200, self.emulator.clock.to_json())
+
+
+def _whole_number(request: Request, name: str, default: int) -> int:
+    value = request.query.get(name, str(default))
+    if not value.isdigit():
+        raise ControlError(400, f"{name} must be a whole number.")
+    return int(value)
 
 
 def _json_object(request: Request) -> dict[str, Any]:

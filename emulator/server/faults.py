@@ -1,8 +1,16 @@
-"""Injected faults: latency, random 429/5xx at given rates, and deterministic rules.
+"""Injected faults: latency, random 429/5xx, stalls and dropped connections at given
+rates, and deterministic rules.
 
 A rule hits the next `count` Graph requests whose method matches and whose path (after
 `/graph/v1.0` or `/graph/beta`) matches the regex. With `after`, the request runs first
-(its side effect happens) and the error replaces its answer. Callers hold the lock.
+(its side effect happens) and the error replaces its answer.
+
+Random 429/5xx are drawn per Graph request, inside `$batch` per item. Stalls and drops
+belong to the connection, so they are drawn once per HTTP request (a `$batch` as a
+whole): a stall holds the request `stall_ms` before it runs, a drop lets it run and then
+closes the connection without an answer, so the client cannot know whether its write
+happened. Latency and stalls are waited out by the caller without the lock, so concurrent
+requests overlap. Callers hold the lock.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from typing import Any
 
 FAULT_SEED = 20260101
 STATUSES = (429, 500, 503, 504, "drop")
+DEFAULT_STALL_MS = 2000
 
 
 class FaultConfigError(ValueError):
@@ -56,27 +65,49 @@ class Fault:
         return self.status == "drop"
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectionFault:
+    """What happens to one HTTP request as a whole."""
+
+    delay_seconds: float  # latency plus any stall, waited out without the lock
+    stalled: bool
+    drop: bool  # run the request, then close the connection without answering
+
+
 @dataclass(slots=True)
 class FaultInjector:
     latency_ms: int = 0
     rate_429: float = 0.0
     rate_5xx: float = 0.0
+    rate_stall: float = 0.0
+    stall_ms: int = DEFAULT_STALL_MS
+    rate_drop: float = 0.0
     retry_after: str = "2"
     rules: list[FaultRule] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(FAULT_SEED))
+    # Its own generator, so stalls and drops leave the sequence of random 429/5xx alone.
+    connection_rng: random.Random = field(default_factory=lambda: random.Random(FAULT_SEED + 1))
 
     def configure(self, config: dict[str, Any]) -> None:
         """Replace the whole configuration; `{}` clears every fault."""
         latency = _number(config, "latency_ms", int, 0)
-        rate_429 = _number(config, "fault_rate_429", float, 0.0)
-        rate_5xx = _number(config, "fault_rate_5xx", float, 0.0)
-        if latency < 0 or not (0 <= rate_429 <= 1) or not (0 <= rate_5xx <= 1):
-            raise FaultConfigError("latency_ms must be >= 0 and rates between 0 and 1.")
+        stall_ms = _number(config, "stall_ms", int, DEFAULT_STALL_MS)
+        rates = {
+            name: _number(config, name, float, 0.0)
+            for name in ("fault_rate_429", "fault_rate_5xx", "fault_rate_stall", "fault_rate_drop")
+        }
+        if latency < 0 or stall_ms < 0 or not all(0 <= rate <= 1 for rate in rates.values()):
+            raise FaultConfigError(
+                "latency_ms and stall_ms must be >= 0 and rates between 0 and 1."
+            )
         rules = [_rule(item) for item in config.get("rules") or []]
-        self.latency_ms, self.rate_429, self.rate_5xx = latency, rate_429, rate_5xx
+        self.latency_ms, self.stall_ms = latency, stall_ms
+        self.rate_429, self.rate_5xx = rates["fault_rate_429"], rates["fault_rate_5xx"]
+        self.rate_stall, self.rate_drop = rates["fault_rate_stall"], rates["fault_rate_drop"]
         self.retry_after = str(config.get("retry_after", "2"))
         self.rules = rules
         self.rng = random.Random(FAULT_SEED)
+        self.connection_rng = random.Random(FAULT_SEED + 1)
 
     def clear(self) -> None:
         self.configure({})
@@ -96,11 +127,21 @@ class FaultInjector:
             return Fault(self.rng.choice((500, 503, 504)), None, after=False)
         return None
 
+    def connection(self) -> ConnectionFault:
+        """Latency, and the stall and drop draws, for one HTTP request to Graph."""
+        stalled = bool(self.rate_stall) and self.connection_rng.random() < self.rate_stall
+        drop = bool(self.rate_drop) and self.connection_rng.random() < self.rate_drop
+        delay = (self.latency_ms + (self.stall_ms if stalled else 0)) / 1000
+        return ConnectionFault(delay, stalled, drop)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "latency_ms": self.latency_ms,
             "fault_rate_429": self.rate_429,
             "fault_rate_5xx": self.rate_5xx,
+            "fault_rate_stall": self.rate_stall,
+            "stall_ms": self.stall_ms,
+            "fault_rate_drop": self.rate_drop,
             "retry_after": self.retry_after,
             "rules": [rule.to_json() for rule in self.rules if rule.remaining > 0],
         }

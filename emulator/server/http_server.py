@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from emulator.server.web import Request, Response
+from emulator.server.web import Request, Response, percent_encode_iri
 
 App = Callable[[Request], Response]
 HANDSHAKE_TIMEOUT = 10.0
@@ -98,7 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(response.status)
         for name, value in response.headers:
-            self.send_header(name, value)
+            # A value that is not Latin-1 would raise in send_header after the handler ran,
+            # and the client would see a dropped connection instead of the answer.
+            self.send_header(name, percent_encode_iri(value))
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD":

@@ -180,8 +180,16 @@ def control_page(view: ControlView) -> str:
 <tr><th>Latency</th><td>{esc(faults["latency_ms"])} ms</td></tr>
 <tr><th>429 rate</th><td>{esc(faults["fault_rate_429"])}</td></tr>
 <tr><th>5xx rate</th><td>{esc(faults["fault_rate_5xx"])}</td></tr>
+<tr><th>Stall rate</th><td>{esc(faults["fault_rate_stall"])} ({esc(faults["stall_ms"])} ms)</td></tr>
+<tr><th>Drop rate</th><td>{esc(faults["fault_rate_drop"])}</td></tr>
 </table>
 <p>Rules:</p><ul>{rules}</ul>
+<h2>Throttling and consistency</h2>
+<table>
+<tr><th>Write quota</th><td>{esc(_quota_label(view.state["throttling"]["write_quota"]))}</td></tr>
+<tr><th>Filter index lag</th><td>{esc(view.state["index"]["lag_seconds"])} s</td></tr>
+<tr><th>Writes logged</th><td>{esc(view.state["writes"])}</td></tr>
+</table>
 <h2>Demo accounts</h2>
 <p class=note>Password: the demo password for every account.</p>
 <table><thead><tr><th>Name</th><th>User name</th><th>Directory roles</th></tr></thead>
@@ -191,3 +199,9 @@ def control_page(view: ControlView) -> str:
 <tbody>{recent}</tbody></table>
 """
     return _page("Emulator control", body)
+
+
+def _quota_label(quota: dict[str, Any] | None) -> str:
+    if quota is None:
+        return "off"
+    return f"{quota['limit']} writes per {quota['window_seconds']:g} s per app and tenant"

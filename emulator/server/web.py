@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
 JSON_TYPE = "application/json; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
+_PRINTABLE_ASCII = "".join(chr(code) for code in range(0x20, 0x7F))
 
 
 @dataclass(slots=True)
@@ -72,3 +73,12 @@ class Response:
 
 def dump_json(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def percent_encode_iri(value: str) -> str:
+    """`value` with every character outside printable ASCII percent-encoded as UTF-8, the
+    way an IRI becomes a URI (RFC 3987 §3.1). Header values must be Latin-1 on the wire and
+    clients read them as such, so a `Location` naming `日本語` is sent as `%E6%97%A5…`."""
+    if value.isascii() and value.isprintable():
+        return value
+    return quote(value, safe=_PRINTABLE_ASCII)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -230,6 +231,9 @@ def test_empty_fault_config_clears_everything(emu: EmulatorProcess, ada: GraphCa
         "latency_ms": 0,
         "fault_rate_429": 0.0,
         "fault_rate_5xx": 0.0,
+        "fault_rate_stall": 0.0,
+        "stall_ms": 2000,
+        "fault_rate_drop": 0.0,
         "retry_after": "2",
         "rules": [],
     }
@@ -382,3 +386,140 @@ def test_keep_alive_and_content_length(emu: EmulatorProcess, ada: GraphCaller) -
         assert len(sockets) == 1
     finally:
         connection.close()
+
+
+# -- faults for load tests ---------------------------------------------------------------
+
+
+def _concurrently(
+    emu: EmulatorProcess, token: str, faults: dict[str, Any], calls: list[tuple[str, str, Any]]
+) -> float:
+    """Seconds from starting every call at once until the last is answered, with `faults`
+    set; each call has its own connection, opened before the clock starts."""
+    sessions = []
+    for _ in calls:
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = emu.ca_path
+        session.headers["Authorization"] = f"Bearer {token}"
+        session.get(f"{emu.graph_url}/me", timeout=10)
+        sessions.append(session)
+    emu.set_faults(**faults)
+    barrier = threading.Barrier(len(calls) + 1)
+    statuses: list[int] = []
+
+    def call(session: requests.Session, method: str, path: str, body: Any) -> None:
+        barrier.wait()
+        response = session.request(method, f"{emu.graph_url}{path}", json=body, timeout=10)
+        statuses.append(response.status_code)
+
+    threads = [
+        threading.Thread(target=call, args=(session, *c))
+        for session, c in zip(sessions, calls, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.monotonic()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    for session in sessions:
+        session.close()
+    assert statuses == [200] * len(calls)
+    return elapsed
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [{"latency_ms": 200}, {"fault_rate_stall": 1.0, "stall_ms": 200}],
+    ids=["latency", "stall"],
+)
+def test_latency_and_stalls_are_served_outside_the_lock(
+    emu: EmulatorProcess, ada: GraphCaller, faults: dict[str, Any]
+) -> None:
+    elapsed = _concurrently(emu, ada.token, faults, [("GET", "/me", None)] * 2)
+
+    assert 0.2 <= elapsed < 0.35, f"two requests at 200 ms took {elapsed * 1000:.0f} ms"
+
+
+def test_parallel_batches_see_parallel_service_time(emu: EmulatorProcess, ada: GraphCaller) -> None:
+    batch = {
+        "requests": [
+            {"id": str(i), "method": "PATCH", "url": f"/users/{ALAIN}", "headers": JSON,
+             "body": set_date(f"2025-01-{i + 10}")}
+            for i in range(10)
+        ]
+    }  # fmt: skip
+
+    elapsed = _concurrently(emu, ada.token, {"latency_ms": 200}, [("POST", "/$batch", batch)] * 3)
+
+    assert elapsed < 0.5, f"three batches at 200 ms took {elapsed * 1000:.0f} ms"
+    assert len(emu.writes()) == 30
+
+
+def test_random_stalls_are_seeded_and_logged(emu: EmulatorProcess, ada: GraphCaller) -> None:
+    def run() -> list[bool]:
+        emu.set_faults(fault_rate_stall=0.5, stall_ms=1)
+        mark = emu.requests_log()[-1]["seq"] if emu.requests_log() else 0
+        for _ in range(12):
+            ada.get("/me")
+        return [e["stalled"] for e in emu.requests_log(since=mark)]
+
+    first, second = run(), run()
+
+    assert first == second
+    assert set(first) == {True, False}
+
+
+def test_a_stall_holds_the_request_for_stall_ms(emu: EmulatorProcess, ada: GraphCaller) -> None:
+    emu.set_faults(fault_rate_stall=1.0, stall_ms=150)
+    started = time.monotonic()
+
+    assert ada.get("/me").status_code == 200
+
+    assert time.monotonic() - started >= 0.15
+    assert emu.requests_log()[-1]["stalled"] is True
+
+
+def test_random_drops_lose_the_answer_not_the_write(emu: EmulatorProcess, ada: GraphCaller) -> None:
+    emu.set_faults(fault_rate_drop=1.0)
+
+    with pytest.raises(requests.ConnectionError):
+        ada.patch(f"/users/{ALAIN}", set_date("2025-08-08"))
+    with pytest.raises(requests.ConnectionError):
+        ada.post("/$batch", {"requests": [{"id": "1", "method": "GET", "url": "/me"}]})
+    emu.set_faults()
+
+    assert ada.user_csa(ALAIN)["Engineering"]["ProjectDate"] == "2025-08-08"
+    assert [(w["status"], w["handler_status"]) for w in emu.writes()] == [(None, 204)]
+    assert [(e["path"], e["status"]) for e in emu.requests_log()][:3] == [
+        (f"/users/{ALAIN}", None),
+        ("/me", 200),  # inside the batch: answered, but the answer never left
+        ("/$batch", None),
+    ]
+
+
+def test_random_drops_are_seeded(emu: EmulatorProcess, ada: GraphCaller) -> None:
+    def run() -> list[bool]:
+        emu.set_faults(fault_rate_drop=0.4)
+        outcomes = []
+        for _ in range(10):
+            try:
+                outcomes.append(ada.get("/me").status_code == 200)
+            except requests.ConnectionError:
+                outcomes.append(False)
+        return outcomes
+
+    first, second = run(), run()
+
+    assert first == second
+    assert set(first) == {True, False}
+
+
+@pytest.mark.parametrize(
+    "faults", [{"fault_rate_stall": 1.5}, {"stall_ms": -1}, {"fault_rate_drop": "often"}]
+)
+def test_invalid_load_faults(emu: EmulatorProcess, faults: dict[str, Any]) -> None:
+    with pytest.raises(EmulatorError, match="400"):
+        emu.set_faults(**faults)

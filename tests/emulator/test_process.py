@@ -220,5 +220,7 @@ def test_help_lists_the_flags() -> None:
     )
 
     for flag in ("--host", "--port", "--browser-port", "--seed", "--state", "--ca-dir", "--latency-ms",
-                 "--fault-rate-429", "--fault-rate-5xx", "--demo-password", "--ready-file"):  # fmt: skip
+                 "--fault-rate-429", "--fault-rate-5xx", "--fault-rate-stall", "--stall-ms",
+                 "--fault-rate-drop", "--write-quota", "--index-lag", "--demo-password",
+                 "--ready-file"):  # fmt: skip
         assert flag in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -68,6 +69,24 @@ def test_set_names_are_checked(ada: GraphCaller, name: str, fragment: str) -> No
 
 def test_set_names_allow_unicode_letters(ada: GraphCaller) -> None:
     assert ada.post("/directory/attributeSets", {"id": "Développement"}).status_code == 201
+
+
+@pytest.mark.parametrize("name", ["日本語", "Łódź", "\U0001d518", "Développement"])
+def test_names_beyond_latin_1_get_a_percent_encoded_location(ada: GraphCaller, name: str) -> None:
+    created = ada.post("/directory/attributeSets", {"id": name})
+
+    assert created.status_code == 201, created.text
+    location = created.headers["Location"]
+    assert location.isascii()
+    assert unquote(location).endswith(f"/directory/attributeSets('{name}')")
+    attribute = ada.post(DEFINITIONS, definition(attributeSet=name, name=name))
+    assert attribute.status_code == 201, attribute.text
+    assert unquote(attribute.headers["Location"]).endswith(
+        f"/customSecurityAttributeDefinitions('{name}_{name}')"
+    )
+    value = ada.post(f"{DEFINITIONS}/{name}_{name}/allowedValues", {"id": name, "isActive": True})
+    assert value.status_code == 201, value.text
+    assert ada.get(f"{DEFINITIONS}/{name}_{name}/allowedValues/{name}").json()["id"] == name
 
 
 def test_set_names_are_unique_without_regard_to_case(ada: GraphCaller) -> None:
