@@ -119,3 +119,22 @@ def test_dates_beyond_what_can_be_stored_are_refused_at_the_field(
 
 def test_the_last_accepted_day_still_works(ada: Client) -> None:
     assert ada.get("/audit/", {"until": "9998-12-31"}).status_code == 200
+
+
+# A set named beyond Latin-1 was created, then its answer was lost ------------------------
+
+
+@pytest.mark.parametrize("name", ["日本語", "Łódź", "𝔘"])
+def test_a_set_named_beyond_latin_1_is_created_with_graphs_own_answer(
+    ada: Client, emu: EmulatorProcess, name: str
+) -> None:
+    response = ada.post("/sets/new", {"name": name, "description": "", "confirm": "yes"})
+    assert response.status_code == 302
+    posts = [
+        e for e in emu.requests_log() if e["method"] == "POST" and "attributeSets" in e["path"]
+    ]
+    assert [p["status"] for p in posts] == [201]
+    record = AuditRecord.objects.get()
+    assert record.outcome == Outcome.SUCCEEDED
+    # The POST's own answer arrived: its request-id, not a re-read's or none.
+    assert record.graph_request_id == posts[0]["request_id"]
