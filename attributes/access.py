@@ -12,6 +12,7 @@ text) these checks are the only ones.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Concatenate
 
@@ -23,11 +24,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 
 from attributes import directory
+from attributes.audit_review.entra import ENTRA_FEED
 from attributes.capabilities import Capabilities, Reach, read_capabilities
 from attributes.directory import AttributeSet, Definition
 from attributes.models import AuditRecord, TargetType
 from portal.auth.client import graph_for
-from portal.graph import Forbidden
+from portal.graph import Forbidden, GraphError
 from portal.types import PortalRequest
 
 SESSION_KEY = "capabilities"
@@ -48,12 +50,17 @@ def capabilities(request: PortalRequest) -> Capabilities:
     data = request.session.get(SESSION_KEY)
     if data is None:
         caps = read_capabilities(graph_for(request), request.user.object_id)
-        request.session[SESSION_KEY] = caps.to_session()
     else:
         caps = Capabilities.from_session(data)
+    _keep(request, caps, save=data is None)
+    return caps
+
+
+def _keep(request: PortalRequest, caps: Capabilities, *, save: bool = True) -> None:
+    if save:
+        request.session[SESSION_KEY] = caps.to_session()
     # Kept on the request too, so one request decodes the session's copy once.
     request._capabilities = caps  # type: ignore[attr-defined]
-    return caps
 
 
 def forget_capabilities(request: PortalRequest) -> None:
@@ -138,6 +145,15 @@ def definitions_in(request: PortalRequest, set_name: str) -> list[Definition]:
     return directory.list_definitions(graph_for(request), set_name, with_values=False)
 
 
+def help_text_for(request: PortalRequest, set_name: str, name: str) -> Definition:
+    """A definition whose portal-side help text the person may change: the portal's own
+    data, so the definition role must have been read, not assumed."""
+    caps = capabilities(request)
+    if not caps.help_text_write(set_name):
+        raise Refused(caps.why_not_write_help_text(set_name))
+    return definition_for(request, set_name, name)
+
+
 def definition_for(
     request: PortalRequest, set_name: str, name: str, *, write: bool = False
 ) -> Definition:
@@ -154,12 +170,31 @@ def definition_for(
 
 
 def audit_reach(request: PortalRequest) -> Reach:
-    """Where the person may read the portal's log; refuses those who may read none of it."""
+    """Where the person may read the portal's log; refuses those who may read none of it.
+
+    Only roles that were read count. When none could be, one read of Entra's audit feed,
+    which only the log roles may make, can show that the person is a log reader.
+    """
     caps = capabilities(request)
+    if not caps.portal_log_read and caps.source == "unknown" and caps.log_reader_proven is None:
+        caps = _prove_log_reader(request, caps)
     reach = caps.portal_log_read
     if not reach:
         raise Refused(caps.why_not_read_log())
     return reach
+
+
+def _prove_log_reader(request: PortalRequest, caps: Capabilities) -> Capabilities:
+    try:
+        graph_for(request).page(ENTRA_FEED, params={"$top": "1"}, version="beta")
+        proven = True
+    except Forbidden:
+        proven = False
+    except GraphError:
+        return caps  # no answer either way; try again on the next request
+    caps = replace(caps, log_reader_proven=proven)
+    _keep(request, caps)
+    return caps
 
 
 def scoped(records: QuerySet[AuditRecord], reach: Reach) -> QuerySet[AuditRecord]:

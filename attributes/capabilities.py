@@ -1,7 +1,10 @@
 """What the signed-in person may do, from their Entra directory roles and role scopes.
 
-Graph stays the enforcer; this only decides what screens show, and explains every
-hidden or disabled action by naming the role, and the scope, that would allow it.
+For Graph's data Graph stays the enforcer: this decides what screens show, and explains
+every hidden or disabled action by naming the role, and the scope, that would allow it.
+When the roles cannot be read, those screens show everything and let Graph decide.
+The portal's own data (its audit log, help text) is different: Graph never checks it,
+so only roles that were actually read count there, never an assumption.
 Role facts: graph-api.md §4.2 (template ids) and §4.3 (attribute-set scopes).
 """
 
@@ -46,6 +49,7 @@ ATTRIBUTE_ROLES = frozenset(
     }
 )
 SET_SCOPE_PREFIX = "/attributeSets/"
+REFRESH_HINT = "If a role was assigned recently, use “Refresh my roles” on the home page."
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,9 @@ class Capabilities:
     # or unknown (nothing could be read: show everything and let Graph decide).
     source: str = "roleAssignments"
     loaded_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    # With no roles readable: whether a read only log roles may make (Entra's audit feed)
+    # succeeded; None until it is tried.
+    log_reader_proven: bool | None = None
 
     @property
     def loaded_label(self) -> str:
@@ -128,8 +135,13 @@ class Capabilities:
         return self.source == "roleAssignments"
 
     def _reach(self, *roles: str) -> Reach:
+        """For Graph's data: when the roles are uncertain, everything, and Graph decides."""
         if not self.certain:
             return Reach(tenant=True, assumed=True)
+        return _reach(self.grants, set(roles))
+
+    def _seen(self, *roles: str) -> Reach:
+        """For the portal's own data: only what the roles that were read allow."""
         return _reach(self.grants, set(roles))
 
     @property
@@ -162,9 +174,13 @@ class Capabilities:
     @property
     def portal_log_read(self) -> Reach:
         """The portal's own log: log readers see all; other attribute roles their sets."""
-        if self.certain and self.entra_audit_read:
+        if self._seen(LOG_READER, LOG_ADMINISTRATOR).tenant or self.log_reader_proven:
             return Reach(tenant=True)
-        return self._reach(*ATTRIBUTE_ROLES)
+        return self._seen(*ATTRIBUTE_ROLES)
+
+    def help_text_write(self, attribute_set: str) -> bool:
+        """Help text is the portal's own: the definition role must have been seen."""
+        return self._seen(DEFINITION_ADMINISTRATOR).allows(attribute_set)
 
     @property
     def attribute_grants(self) -> list[RoleGrant]:
@@ -222,12 +238,27 @@ class Capabilities:
     def why_not_entra_audit() -> str:
         return "Needs the Attribute Log Reader or Attribute Log Administrator role."
 
-    @staticmethod
-    def why_not_read_log() -> str:
+    @property
+    def _unread(self) -> str:
         return (
+            "Your role assignments could not be read from Entra, and Microsoft Graph never "
+            "checks the portal's own data, so the portal cannot tell whether you may "
+        )
+
+    def why_not_read_log(self) -> str:
+        needs = (
             "Reading the audit log needs Attribute Log Reader or Administrator, or an "
             "attribute definition or assignment role."
         )
+        if not self.certain:
+            return f"{self._unread}read its audit log. {needs} {REFRESH_HINT}"
+        return needs
+
+    def why_not_write_help_text(self, attribute_set: str) -> str:
+        needs = self.why_not_write_definitions(attribute_set)
+        if not self.certain:
+            return f"{self._unread}change its help text. {needs} {REFRESH_HINT}"
+        return needs
 
     def why_not_read_record(self, attribute_set: str) -> str:
         reach = self.portal_log_read
@@ -251,8 +282,7 @@ class Capabilities:
             "and definitions needs Attribute Definition Reader or Administrator, or an Attribute "
             "Assignment role; changing them needs Attribute Definition Administrator; Entra's "
             "audit feed needs Attribute Log Reader. Each can be granted for the whole tenant or "
-            "for one attribute set. If a role was assigned recently, use “Refresh my roles” on "
-            "the home page."
+            f"for one attribute set. {REFRESH_HINT}"
         )
 
     # Session storage ------------------------------------------------------------------
@@ -262,6 +292,7 @@ class Capabilities:
             "grants": [[g.role_id, g.scope] for g in self.grants],
             "source": self.source,
             "loaded_at": self.loaded_at,
+            "log_reader_proven": self.log_reader_proven,
         }
 
     @classmethod
@@ -270,6 +301,7 @@ class Capabilities:
             grants=tuple(RoleGrant(role_id, scope) for role_id, scope in data["grants"]),
             source=data["source"],
             loaded_at=data["loaded_at"],
+            log_reader_proven=data.get("log_reader_proven"),
         )
 
 

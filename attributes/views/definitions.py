@@ -225,6 +225,8 @@ def _detail_page(
         "caps": caps,
         "can_write": caps.definitions_write.allows(definition.attribute_set),
         "why_not_write": caps.why_not_write_definitions(definition.attribute_set),
+        "can_write_help": caps.help_text_write(definition.attribute_set),
+        "why_not_write_help": caps.why_not_write_help_text(definition.attribute_set),
         "help_text": help_text,
         "edit_form": DefinitionEditForm(
             definition=definition,
@@ -390,7 +392,7 @@ def value_usage(request: PortalRequest, set_name: str, name: str) -> HttpRespons
 @require_POST
 @require_attribute_role
 def help_text_edit(request: PortalRequest, set_name: str, name: str) -> HttpResponse:
-    definition = access.definition_for(request, set_name, name, write=True)
+    definition = access.help_text_for(request, set_name, name)
     form = HelpTextForm(request.POST)
     if form.is_valid():
         text = form.cleaned_data["text"].strip()

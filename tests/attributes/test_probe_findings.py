@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from attributes.models import Action, AuditRecord, Outcome
+from attributes.models import Action, AuditRecord, HelpText, Outcome
 from emulator.harness import EmulatorProcess
 from tests.html import Html, Node
 
@@ -138,3 +138,78 @@ def test_a_set_named_beyond_latin_1_is_created_with_graphs_own_answer(
     assert record.outcome == Outcome.SUCCEEDED
     # The POST's own answer arrived: its request-id, not a re-read's or none.
     assert record.graph_request_id == posts[0]["request_id"]
+
+
+# With roles unreadable, the portal's own data was open to everyone ------------------------
+
+
+@pytest.fixture
+def roles_unreadable(emu: EmulatorProcess) -> None:
+    emu.configure(self_role_read=False)
+
+
+@pytest.mark.usefixtures("roles_unreadable")
+@pytest.mark.parametrize("url", ["/audit/", "/audit/export.csv", "/audit/export.json"])
+def test_unreadable_roles_do_not_open_the_portals_audit_log(
+    signed_in: Callable[[str], Client], url: str
+) -> None:
+    # Lee's only role is scoped to a set, which /me/memberOf cannot show: no role is known.
+    client = signed_in("lee.lead@contoso.example")
+    response = client.get(url)
+    assert response.status_code == 403
+    assert "could not be read" in Html(response).main().text()
+
+
+@pytest.mark.usefixtures("roles_unreadable")
+def test_a_log_reader_seen_through_member_of_still_reads_the_log(
+    signed_in: Callable[[str], Client],
+) -> None:
+    ava = signed_in("ava.auditor@contoso.example")
+    assert ava.get("/audit/").status_code == 200
+    assert ava.get("/audit/export.csv").status_code == 200
+
+
+@pytest.mark.usefixtures("roles_unreadable")
+@pytest.mark.parametrize("upn", ["rey.reader@contoso.example", "lee.lead@contoso.example"])
+def test_unreadable_roles_do_not_let_anyone_change_help_text(
+    signed_in: Callable[[str], Client], upn: str
+) -> None:
+    client = signed_in(upn)
+    page = Html(client.get(PROJECT))
+    assert not page.css('form[action$="/help"]')
+    assert "could not be read" in page.one("#help").text()
+    response = client.post(f"{PROJECT}help", {"text": "Changed by a reader"})
+    assert response.status_code == 403
+    assert not HelpText.objects.exists()
+    assert not AuditRecord.objects.exists()
+
+
+def _roles_unknown(client: Client) -> None:
+    """As if neither roleAssignments nor memberOf could be read at sign-in."""
+    session = client.session
+    session["capabilities"] = {**session["capabilities"], "grants": [], "source": "unknown"}
+    session.save()
+
+
+def test_with_no_roles_known_a_read_only_log_roles_can_make_opens_the_log(
+    signed_in: Callable[[str], Client], emu: EmulatorProcess
+) -> None:
+    ava = signed_in("ava.auditor@contoso.example")
+    ava.get("/")
+    _roles_unknown(ava)
+    assert ava.get("/audit/").status_code == 200
+    reads = [e for e in emu.requests_log() if "customSecurityAttributeAudits" in e["path"]]
+    assert len(reads) == 1
+    assert ava.get("/audit/").status_code == 200
+    assert len([e for e in emu.requests_log() if "customSecurityAttributeAudits" in e["path"]]) == 1
+
+
+def test_with_no_roles_known_and_that_read_refused_the_log_stays_closed(
+    signed_in: Callable[[str], Client],
+) -> None:
+    lee = signed_in("lee.lead@contoso.example")
+    lee.get("/")
+    _roles_unknown(lee)
+    response = lee.get("/audit/")
+    assert response.status_code == 403
+    assert "could not be read" in Html(response).main().text()
