@@ -15,6 +15,7 @@ COPY templates templates
 COPY static static
 # collectstatic only needs settings that parse; these values never reach the final image.
 RUN DEBUG=false SECRET_KEY=collectstatic-only-build-time-placeholder-value \
+    PORTAL_AUDIT_KEY=collectstatic-only-build-time-placeholder-value \
     ALLOWED_HOSTS=build PORTAL_CLIENT_ID=build PORTAL_CLIENT_SECRET=build \
     /venv/bin/python manage.py collectstatic --noinput
 

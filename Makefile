@@ -26,6 +26,15 @@ DEMO_ENV := \
 	PORTAL_CA_BUNDLE=$(CURDIR)/$(EMU)/ca.pem \
 	PORTAL_CSP_FORM_ACTION=http://localhost:8001
 
+# The audit log's outcome seals need one key across restarts (README, "The audit log").
+# Unless the environment gives one, both targets use var/audit.key, created once.
+define audit_key
+	if [ -z "$${PORTAL_AUDIT_KEY:-}$${PORTAL_AUDIT_KEY_FILE:-}" ]; then \
+		mkdir -p $(VAR); [ -s $(VAR)/audit.key ] || (umask 077; \
+		$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(VAR)/audit.key); \
+		export PORTAL_AUDIT_KEY_FILE=$(CURDIR)/$(VAR)/audit.key; fi
+endef
+
 # Starts the emulator in the background on its demo ports, stops it when the recipe
 # ends, and waits until it listens. Its tenant is kept in var/emulator/state.json.
 define start_emulator
@@ -74,7 +83,7 @@ chromium: ## Make sure Debian's Chromium is installed for the browser tests
 
 .PHONY: demo
 demo: $(VENV)/.prod-installed ## Run the portal against the emulator's demo tenant
-	@$(start_emulator); \
+	@$(audit_key); $(start_emulator); \
 	export DEBUG=true SECURE_COOKIES=false $(DEMO_ENV); \
 	$(PY) manage.py migrate --noinput >/dev/null; \
 	$(PY) manage.py audit_reconcile; \
@@ -85,7 +94,7 @@ demo: $(VENV)/.prod-installed ## Run the portal against the emulator's demo tena
 
 .PHONY: serve
 serve: $(VENV)/.prod-installed ## Run gunicorn with DEBUG off (against the emulator unless PORTAL_CLIENT_ID is set)
-	@set -e; export DEBUG=false ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1}"; \
+	@set -e; $(audit_key); export DEBUG=false ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1}"; \
 	export SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
 	if [ -z "$${PORTAL_CLIENT_ID:-}" ]; then \
 		echo "PORTAL_CLIENT_ID is not set: serving against the bundled emulator."; \

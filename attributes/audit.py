@@ -16,15 +16,20 @@ source of truth to decide, with the check registered for the action
 `manage.py audit_reconcile` settles it later with the same checks.
 
 Integrity: each record's entry hash covers its immutable fields and the previous
-record's hash (a chain); the outcome fields, written once, are sealed by their own
-hash over the entry hash. `verify_chain` recomputes both and reports the first
-record that does not match. Appends lock the chain-head row, so concurrent writers
-(gunicorn workers, threads, the bulk worker) line up instead of forking the chain.
+record's hash (a chain). The outcome, written once, is sealed with a keyed MAC
+(HMAC-SHA256) over the entry hash and the outcome fields, whose key
+(PORTAL_AUDIT_KEY) is never in the database: a database administrator can neither
+rewrite a settled outcome nor the entry it seals without it. `outcome_key` names the
+key that sealed it, so keys can be rotated (PORTAL_AUDIT_KEY_FALLBACKS).
+`verify_chain` recomputes all of it and reports the first record that does not match.
+Appends lock the chain-head row, so concurrent writers (gunicorn workers, threads,
+the bulk worker) line up instead of forking the chain.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import json
 import logging
@@ -34,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -126,8 +132,29 @@ def compute_entry_hash(record: AuditRecord) -> str:
     return _digest("", {f: _normalised(getattr(record, f)) for f in IMMUTABLE_FIELDS})
 
 
-def compute_outcome_hash(record: AuditRecord) -> str:
-    return _digest(record.entry_hash, {f: _normalised(getattr(record, f)) for f in OUTCOME_FIELDS})
+def key_id(key: str) -> str:
+    """A short public name for an audit key; the key itself never leaves the settings."""
+    return hashlib.sha256(b"attribute-portal audit key\0" + key.encode()).hexdigest()[:16]
+
+
+def _audit_keys() -> dict[str, str]:
+    """The current key and the earlier ones still trusted, by key id."""
+    keys = [settings.PORTAL_AUDIT_KEY, *settings.PORTAL_AUDIT_KEY_FALLBACKS]
+    return {key_id(key): key for key in reversed(keys)}
+
+
+def outcome_seal(record: AuditRecord, key: str) -> str:
+    """HMAC-SHA256, with `key`, over the entry hash and the outcome fields."""
+    values = {f: _normalised(getattr(record, f)) for f in OUTCOME_FIELDS}
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    message = (record.entry_hash + canonical).encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def seal_outcome(record: AuditRecord) -> None:
+    """Seals a record's outcome with the current key (in memory; finalize writes it)."""
+    record.outcome_key = key_id(settings.PORTAL_AUDIT_KEY)
+    record.outcome_hash = outcome_seal(record, settings.PORTAL_AUDIT_KEY)
 
 
 # Appending ----------------------------------------------------------------------------
@@ -206,7 +233,7 @@ def bulk_append(records: Iterable[AuditRecord], *, batch_size: int = 5000) -> in
             seq += 1
             _link(record, seq, prev)
             if record.outcome != Outcome.PENDING:
-                record.outcome_hash = compute_outcome_hash(record)
+                seal_outcome(record)
             prev = record.entry_hash
             batch.append(record)
             if len(batch) >= batch_size:
@@ -235,9 +262,10 @@ def finalize(
     record.graph_request_id = request_id or ""
     record.error_code = error_code[:128]
     record.error_message = error_message
-    record.outcome_hash = compute_outcome_hash(record)
+    seal_outcome(record)
     updated = AuditRecord.objects.finalize(
-        record.seq, **{f: getattr(record, f) for f in (*OUTCOME_FIELDS, "outcome_hash")}
+        record.seq,
+        **{f: getattr(record, f) for f in (*OUTCOME_FIELDS, "outcome_hash", "outcome_key")},
     )
     if not updated:
         logger.warning("audit record %s was already final", record.seq)
@@ -375,7 +403,8 @@ class ChainReport:
 
 
 def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
-    """Recomputes every hash in order and reports the first record that does not fit."""
+    """Recomputes every hash and seal in order and reports the first record that does not fit."""
+    keys = _audit_keys()
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     last_seq = 0
     queryset = AuditRecord.objects.order_by("seq")
@@ -384,7 +413,7 @@ def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
         if not chunk:
             break
         for record in chunk:
-            problem = _problem_with(record, expected_seq, prev_hash)
+            problem = _problem_with(record, expected_seq, prev_hash, keys)
             if problem:
                 return ChainReport(checked, prev_hash, broken_seq=record.seq, problem=problem)
             prev_hash, expected_seq, last_seq = record.entry_hash, record.seq + 1, record.seq
@@ -403,7 +432,9 @@ def verify_chain(*, chunk_size: int = 5000) -> ChainReport:
     return ChainReport(checked, prev_hash)
 
 
-def _problem_with(record: AuditRecord, expected_seq: int, prev_hash: str) -> str:
+def _problem_with(
+    record: AuditRecord, expected_seq: int, prev_hash: str, keys: dict[str, str]
+) -> str:
     if record.seq != expected_seq:
         return f"record #{expected_seq} is missing (the next one is #{record.seq})"
     if record.prev_hash != prev_hash:
@@ -411,8 +442,16 @@ def _problem_with(record: AuditRecord, expected_seq: int, prev_hash: str) -> str
     if compute_entry_hash(record) != record.entry_hash:
         return "its content was changed after it was written"
     if record.outcome == Outcome.PENDING:
-        if record.outcome_hash:
+        if record.outcome_hash or record.outcome_key:
             return "it is pending but carries an outcome seal"
-    elif compute_outcome_hash(record) != record.outcome_hash:
+        return ""
+    key = keys.get(record.outcome_key)
+    if key is None:
+        return (
+            f"its outcome was sealed with a key the portal does not have (key id "
+            f"{record.outcome_key or 'none'}): if the audit key was rotated, add the old key "
+            "to PORTAL_AUDIT_KEY_FALLBACKS"
+        )
+    if not hmac.compare_digest(outcome_seal(record, key), record.outcome_hash):
         return "its outcome was changed after it was recorded"
     return ""

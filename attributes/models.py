@@ -3,9 +3,10 @@
 The audit log is append-only and tamper-evident. Design (docs: attributes/audit.py):
 each record's `entry_hash` covers its immutable fields and the previous record's
 hash, so the chain proves no record was inserted, removed or altered. The outcome
-is written once, after the Graph call, and sealed separately by `outcome_hash`
-(over the entry hash and the outcome fields). That one pending → final
-transition is the only update the model and, on PostgreSQL, a trigger allow.
+is written once, after the Graph call, and sealed by `outcome_hash`, a keyed MAC over
+the entry hash and the outcome fields whose key is kept outside the database. That one
+pending → final transition is the only update the model and, on PostgreSQL, a
+trigger allow.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class AuditRecord(models.Model):
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64)
     outcome_hash = models.CharField(max_length=64, blank=True)
+    # Names the key that sealed the outcome (attributes.audit.key_id), for key rotation.
+    outcome_key = models.CharField(max_length=16, blank=True)
 
     objects = AuditRecordQuerySet.as_manager()
 

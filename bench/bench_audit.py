@@ -5,8 +5,8 @@
 Drops and creates the database portal_bench on the local PostgreSQL
 (postgres://postgres@127.0.0.1:5432, trust auth; BENCH_POSTGRES_URL overrides),
 migrates it, and seeds N records with the hash chain computed in Python and written
-with COPY. The hashes are attributes.audit's own (compute_entry_hash and
-compute_outcome_hash); `verify_chain` checks all of them at the end. Then it times,
+with COPY. The hashes and seals are attributes.audit's own (compute_entry_hash and
+seal_outcome); `verify_chain` checks all of them at the end. Then it times,
 through Django's test client (middleware, session, view, SQL and template):
 
   * the first page of the list for each filter, as a log reader and as a lead scoped
@@ -105,6 +105,7 @@ def configure_django(url: str) -> None:
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "DEBUG": "false",
             "SECRET_KEY": "bench-only-secret-key-that-is-long-enough-to-pass",
+            "PORTAL_AUDIT_KEY": "bench-only-audit-key-that-is-long-enough-to-pass",
             "ALLOWED_HOSTS": "testserver,localhost",
             "SECURE_COOKIES": "false",
             "DATABASE_URL": url,
@@ -264,7 +265,7 @@ def seed(count: int) -> dict[str, Any]:
     """Chains and COPYs `count` records; returns timings and what filters should pick."""
     from django.db import connection
 
-    from attributes.audit import GENESIS_HASH, compute_entry_hash, compute_outcome_hash
+    from attributes.audit import GENESIS_HASH, compute_entry_hash, seal_outcome
     from attributes.audit_review.export import EXPORT_FIELDS
     from attributes.models import AuditChainHead
 
@@ -296,9 +297,9 @@ def seed(count: int) -> dict[str, Any]:
             values["seq"], values["prev_hash"] = seq, prev
             fields = Fields(values)
             fields.entry_hash = compute_entry_hash(fields)  # type: ignore[attr-defined]
-            fields.outcome_hash = (  # type: ignore[attr-defined]
-                "" if values["outcome"] == "pending" else compute_outcome_hash(fields)
-            )
+            fields.outcome_hash = fields.outcome_key = ""  # type: ignore[attr-defined]
+            if values["outcome"] != "pending":
+                seal_outcome(fields)  # type: ignore[arg-type]
             hashing += time.perf_counter() - tick
             prev = fields.entry_hash  # type: ignore[attr-defined]
             row = fields.__dict__

@@ -38,6 +38,7 @@ def configure_django(emulator: EmulatorProcess, workdir: Path) -> None:
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "DEBUG": "false",
             "SECRET_KEY": "bench-only-secret-key-that-is-long-enough-to-pass",
+            "PORTAL_AUDIT_KEY": "bench-only-audit-key-that-is-long-enough-to-pass",
             "ALLOWED_HOSTS": "localhost,testserver",
             "SECURE_COOKIES": "false",
             "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",

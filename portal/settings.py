@@ -48,6 +48,31 @@ else:
         )
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
+# The key that seals each audit record's outcome (an HMAC). It never goes in the database,
+# so nobody with only database access can turn a "failed" into a "succeeded" unnoticed.
+# Rotating it: README.md, "The audit log".
+if DEBUG:
+    PORTAL_AUDIT_KEY = env_str(
+        "PORTAL_AUDIT_KEY", "insecure-development-audit-key-not-for-production"
+    )
+else:
+    PORTAL_AUDIT_KEY = env_str(
+        "PORTAL_AUDIT_KEY",
+        required=True,
+        hint=(
+            "It seals the outcomes in the audit log and must stay the same across restarts. "
+            "Generate one with python3 -c 'import secrets; print(secrets.token_urlsafe(50))' "
+            "and keep it outside the database (PORTAL_AUDIT_KEY_FILE reads it from a file)."
+        ),
+    )
+    if len(PORTAL_AUDIT_KEY) < 32:
+        raise ImproperlyConfigured(
+            "PORTAL_AUDIT_KEY is shorter than 32 characters. Generate a long random one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+# Earlier keys, still accepted when verifying outcomes they sealed.
+PORTAL_AUDIT_KEY_FALLBACKS = env_list("PORTAL_AUDIT_KEY_FALLBACKS", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured(

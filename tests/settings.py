@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the-check")
+os.environ.setdefault("PORTAL_AUDIT_KEY", "test-audit-key-that-is-long-enough-for-the-check")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("PORTAL_CLIENT_ID", "00000000-0000-0000-0000-000000000000")
 os.environ.setdefault("PORTAL_CLIENT_SECRET", "set-by-the-emulator-fixture")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -197,3 +200,51 @@ def test_verify_finds_a_rewritten_outcome() -> None:
     report = verify_chain()
     assert report.broken_seq == 1
     assert "outcome was changed" in report.problem
+
+
+def _failed_record() -> AuditRecord:
+    with (
+        pytest.raises(BadRequest),
+        record_change(actor=ADA, action=Action.SET_UPDATED, target=SET),
+    ):
+        raise BadRequest("no", code="Request_BadRequest")
+    return AuditRecord.objects.get()
+
+
+def _forged(record: AuditRecord, *, key: str | None) -> str:
+    """A seal over a rewritten outcome, made by someone without the portal's audit key."""
+    record.outcome, record.error_code, record.error_message = Outcome.SUCCEEDED, "", ""
+    if key is None:  # the unkeyed formula outcomes used to be sealed with
+        values = {f: audit._normalised(getattr(record, f)) for f in audit.OUTCOME_FIELDS}
+        canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256((record.entry_hash + canonical).encode()).hexdigest()
+    return audit.outcome_seal(record, key)
+
+
+@pytest.mark.parametrize("forging_key", [None, "a-key-of-their-own-" + "x" * 32])
+def test_an_outcome_rewritten_and_resealed_without_the_key_is_found(
+    forging_key: str | None,
+) -> None:
+    record = _failed_record()
+    seal = _forged(record, key=forging_key)
+    # The database administrator copies the real key id: it is right there in the row.
+    _tamper(
+        "UPDATE attributes_auditrecord SET outcome = %s, error_code = '', error_message = '', "
+        "outcome_hash = %s WHERE seq = %s",
+        ["succeeded", seal, record.seq],
+    )
+    report = verify_chain()
+    assert report.broken_seq == record.seq
+    assert "outcome was changed" in report.problem
+
+
+def test_a_rotated_key_still_verifies_the_outcomes_it_sealed(settings: Any) -> None:
+    old = settings.PORTAL_AUDIT_KEY
+    _failed_record()
+    settings.PORTAL_AUDIT_KEY = "the-new-audit-key-" + "n" * 32
+    settings.PORTAL_AUDIT_KEY_FALLBACKS = [old]
+    assert verify_chain().ok
+    settings.PORTAL_AUDIT_KEY_FALLBACKS = []
+    report = verify_chain()
+    assert not report.ok
+    assert "PORTAL_AUDIT_KEY_FALLBACKS" in report.problem

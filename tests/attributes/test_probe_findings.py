@@ -124,7 +124,7 @@ def test_the_last_accepted_day_still_works(ada: Client) -> None:
 # A set named beyond Latin-1 was created, then its answer was lost ------------------------
 
 
-@pytest.mark.parametrize("name", ["日本語", "Łódź", "𝔘"])
+@pytest.mark.parametrize("name", ["日本語", "Łódź", "𝔘"])  # noqa: RUF001 - beyond Latin-1 on purpose
 def test_a_set_named_beyond_latin_1_is_created_with_graphs_own_answer(
     ada: Client, emu: EmulatorProcess, name: str
 ) -> None:

@@ -107,10 +107,34 @@ def test_settings_need_a_client_credential() -> None:
     assert "set PORTAL_CLIENT_SECRET, or PORTAL_CLIENT_CERTIFICATE" in result.stderr
 
 
+def test_settings_without_an_audit_key_fail_loudly_when_debug_is_off() -> None:
+    result = _import_settings(
+        DEBUG="false", SECRET_KEY="x" * 50, PORTAL_CLIENT_ID="x", PORTAL_CLIENT_SECRET="y"
+    )
+    assert result.returncode != 0
+    assert "PORTAL_AUDIT_KEY is required but not set" in result.stderr
+    assert "keep it outside the database" in result.stderr
+
+
+def test_the_audit_key_can_come_from_a_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "audit_key"
+    key_file.write_text("k" * 40 + "\n")
+    result = _import_settings(
+        DEBUG="false",
+        SECRET_KEY="x" * 50,
+        PORTAL_AUDIT_KEY_FILE=str(key_file),
+        ALLOWED_HOSTS="portal.example",
+        PORTAL_CLIENT_ID="client",
+        PORTAL_CLIENT_SECRET="secret",
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_settings_load_with_a_complete_configuration() -> None:
     result = _import_settings(
         DEBUG="false",
         SECRET_KEY="x" * 50,
+        PORTAL_AUDIT_KEY="a" * 50,
         ALLOWED_HOSTS="portal.example",
         PORTAL_CLIENT_ID="client",
         PORTAL_CLIENT_SECRET="secret",
