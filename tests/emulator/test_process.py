@@ -113,7 +113,11 @@ def test_state_document(emu: EmulatorProcess) -> None:
         "audits": 0,
         "roleAssignments": 8,
     }
-    assert state["settings"] == {"self_role_read": True, "access_token_lifetime": 3600}
+    assert state["settings"] == {
+        "self_role_read": True,
+        "access_token_lifetime": 3600,
+        "empty_values": "null",
+    }
     assert state["token_grants"] == {"authorization_code": 0, "refresh_token": 0, "password": 0}
 
 
