@@ -3,6 +3,7 @@ surface's loopback rule and the fault injector."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections import Counter
@@ -13,12 +14,16 @@ import pytest
 from emulator.graph.errors import GraphError
 from emulator.graph.odata import (
     Compare,
+    Expansion,
     Field,
     Function,
+    IsOf,
     Logical,
     Not,
     compile_filter,
+    parse_expansion,
     parse_filter,
+    parse_query,
 )
 from emulator.server.control_surface import ControlSurface
 from emulator.server.faults import FaultConfigError, FaultInjector
@@ -32,6 +37,7 @@ from emulator.tenant.model import (
     AGENT_IDENTITY,
     AGENT_USER,
     DirectoryObject,
+    Tenant,
 )
 from emulator.tenant.seed import LargeMix, SeedError, build_tenant, parse_seed
 from tests.emulator.conftest import DEMO_SERVICE_PRINCIPALS, DEMO_USERS
@@ -248,6 +254,28 @@ def test_reset_is_fast_and_restores_the_seed(core: Emulator) -> None:
     assert len(core.tenant.attribute_sets) == 6
 
 
+def test_the_state_document_keeps_subtypes_and_sponsors() -> None:
+    tenant = build_tenant("demo")
+
+    restored = Tenant.from_json(json.loads(json.dumps(tenant.to_json())))
+
+    agent = restored.find_service_principal(agents.DEMO_AGENTS[1].object_id)
+    assert agent is not None
+    assert agent.subtype == AGENT_IDENTITY
+    assert agent.sponsors == (demo.GIL.object_id, demo.ADA.object_id)
+    assert restored.to_json() == tenant.to_json()
+
+
+def test_a_state_document_from_before_agents_still_loads() -> None:
+    document = build_tenant("demo").to_json()
+    for item in [*document["users"], *document["servicePrincipals"]]:
+        del item["subtype"], item["sponsors"]
+
+    restored = Tenant.from_json(document)
+
+    assert all(u.subtype is None and u.sponsors == () for u in restored.users.values())
+
+
 # -- $filter parsing ---------------------------------------------------------------------
 
 
@@ -272,6 +300,31 @@ def test_parse_filter_rejects_bad_syntax(text: str) -> None:
     with pytest.raises(GraphError) as raised:
         parse_filter(text)
     assert raised.value.status == 400
+
+
+def test_parse_guid_literals_and_type_tests() -> None:
+    node = parse_filter(
+        "appOwnerOrganizationId eq F8CDEF31-A31E-4B4A-93E4-5F571E91255A and "
+        "not isOf('microsoft.graph.agentIdentity')"
+    )
+
+    assert isinstance(node, Logical)
+    guid, negated = node.operands
+    assert isinstance(guid, Compare)
+    assert (guid.literal.kind, guid.literal.value) == (
+        "guid",
+        "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+    )
+    assert isinstance(negated, Not)
+    assert negated.operand == IsOf("microsoft.graph.agentIdentity")
+
+
+def test_expand_items_split_outside_parentheses() -> None:
+    options = parse_query([("$expand", "sponsors($select=id,displayName),owners")])
+
+    assert options.expand == ("sponsors($select=id,displayName)", "owners")
+    assert parse_expansion(options.expand[0]) == Expansion("sponsors", ("id", "displayName"))
+    assert parse_expansion("sponsors") == Expansion("sponsors")
 
 
 def test_compiled_filter_semantics() -> None:
