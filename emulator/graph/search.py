@@ -151,10 +151,17 @@ class _Parser:
         get = found.get
         if found.name in TOKENISED:
             wanted = words(term, joined=False)
+            seen: dict[str, bool] = {}  # display names repeat across a tenant
 
             def tokenised(item: Any) -> bool:
-                have = words(str(get(item) or ""))
-                return all(any(word.startswith(part) for word in have) for part in wanted)
+                value = str(get(item) or "")
+                hit = seen.get(value)
+                if hit is None:
+                    have = words(value)
+                    hit = seen[value] = all(
+                        any(word.startswith(part) for word in have) for part in wanted
+                    )
+                return hit
 
             return tokenised
         prefix = term.strip().casefold()
