@@ -537,7 +537,7 @@ def _compile_lambda(node: Lambda, resolve: Resolver, out: CompiledFilter) -> Pre
 
 
 def _all_of(parts: list[Predicate]) -> Predicate:
-    # Plain loops: this runs once per object of a 50,000-user tenant for every filter.
+    # Plain loops: this runs once per object of a 50,000-object tenant for every filter.
     def all_of(item: Any) -> bool:
         for part in parts:  # noqa: SIM110 - all() would build a generator per object
             if not part(item):

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from emulator.graph.errors import bad_request
+from emulator.graph.errors import GraphError, bad_request
 from emulator.graph.odata import Predicate
 
 TOKENISED = frozenset({"displayName", "description"})
@@ -56,6 +57,11 @@ def words(value: str, *, joined: bool = True) -> list[str]:
     return found
 
 
+@lru_cache(maxsize=65_536)
+def _value_words(value: str) -> tuple[str, ...]:
+    return tuple(words(value))
+
+
 def _split_run(run: str) -> list[str]:
     """Split at digit boundaries and where a lower-case letter is followed by an upper-case
     one (`HelloWorld` -> Hello, World; `HELLOworld` stays whole, as Graph documents)."""
@@ -83,7 +89,7 @@ def _tokenise(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def _syntax_error(text: str) -> Exception:
+def _syntax_error(text: str) -> GraphError:
     return bad_request(
         f'Syntax error in $search: {text}. Use "property:value" clauses joined by AND or OR '
         "(upper case)."
@@ -157,7 +163,7 @@ class _Parser:
                 value = str(get(item) or "")
                 hit = seen.get(value)
                 if hit is None:
-                    have = words(value)
+                    have = _value_words(value)
                     hit = seen[value] = all(
                         any(word.startswith(part) for word in have) for part in wanted
                     )
