@@ -299,8 +299,7 @@ def _expansion(ctx: GraphContext, collection: Collection) -> Expansion | None:
         raise bad_request(
             f"Could not find a property named '{expansion.name}' on type '{collection.type_name}'."
         )
-    sponsor_properties = tuple(p for p in USERS.properties if p != CSA)
-    selected = resolve_names(expansion.select, sponsor_properties, "microsoft.graph.user")
+    selected = resolve_names(expansion.select, USERS.properties, USERS.type_name)
     return Expansion(SPONSORS, selected)
 
 
@@ -409,9 +408,8 @@ def list_agent_blueprint_principal_sponsors(ctx: GraphContext, sp_id: str) -> Re
 
 def _sponsor_list(ctx: GraphContext, obj: DirectoryObject) -> Reply:
     """`…/sponsors`: directoryObjects, each with its `@odata.type`."""
-    sponsor_properties = tuple(p for p in USERS.properties if p != CSA)
     selected = resolve_names(
-        ctx.request.options.select, sponsor_properties, "microsoft.graph.directoryObject"
+        ctx.request.options.select, USERS.properties, "microsoft.graph.directoryObject"
     )
     return Reply(
         200,

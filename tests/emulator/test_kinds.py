@@ -408,6 +408,21 @@ def test_expand_sponsors_on_blueprint_principals_and_agent_users(ada: GraphCalle
     assert [len(u["sponsors"]) for u in users["value"]] == [1, 1, 2]
 
 
+def test_sponsors_values_follow_the_callers_access(graph_as: Callable[..., GraphCaller]) -> None:
+    ticket = next(a for a in agents.DEMO_AGENTS if a.key == "ticket-routing-agent")
+    path = (
+        f"/servicePrincipals/{ticket.object_id}/microsoft.graph.agentIdentity"
+        "?$select=id&$expand=sponsors($select=displayName,customSecurityAttributes)"
+    )
+
+    as_ada = graph_as("ada").get(path).json()["sponsors"]
+    as_rey = graph_as("rey").get(path).json()["sponsors"]
+
+    lee = next(s for s in as_ada if s["displayName"] == "Lee Lead")
+    assert lee["customSecurityAttributes"]["Engineering"]["Project"] == ["Alpine", "Baker"]
+    assert all(s["customSecurityAttributes"] is None for s in as_rey)
+
+
 def test_sponsors_of_a_service_principal_are_reached_through_the_cast(ada: GraphCaller) -> None:
     response = ada.get(f"/servicePrincipals/{HR_ONBOARDING.object_id}/sponsors")
 
