@@ -9,6 +9,9 @@ latency (client side, over HTTPS with keep-alive) of:
                 different each time so no cached result is reused
   filter warm   the same filter repeated (results are cached per tenant revision)
   5 pages       the filter's first page plus four @odata.nextLink pages, as one sample
+  agents        the agent identities cast with an AgentApprovalStatus filter, different
+                each time (a status board column)
+  search        $search on users' displayName, different each time
   definitions   GET /directory/customSecurityAttributeDefinitions?$expand=allowedValues
   $batch        20 PATCHes of values in one $batch (write quota, write log and audit)
   filter lagged the cold filter with a filter index lag and 100 writes still inside it
@@ -87,14 +90,31 @@ def _run(
         for _ in range(4):
             body = get(body["@odata.nextLink"].split("/v1.0", 1)[1], ADVANCED)
 
-    users = emulator.state()["counts"]["users"]
-    label = f"{seed} ({users} users, {matches} match)"
+    def agents(index: int) -> None:
+        status = ("New", "In_Review", "HR_Approved", "Finance_Approved", "IT_Approved")[index % 5]
+        extra = f" and not(displayName eq 'ZZ{index}')"  # distinct text, so never cached
+        get(
+            "/servicePrincipals/microsoft.graph.agentIdentity?$count=true&$top=100"
+            "&$select=id,displayName,customSecurityAttributes&$filter=customSecurityAttributes"
+            f"/AgentAttributes/AgentApprovalStatus eq '{status}'{extra}",
+            ADVANCED,
+        )
+
+    def search(index: int) -> None:
+        prefix = ("ma", "an", "el", "ju", "sa", "ra", "li", "jo")[index % 8] + "ZZ"[: index % 2]
+        get(f'/users?$search="displayName:{prefix}{index}"&$top=100&$select=id', ADVANCED)
+
+    counts = emulator.state()["counts"]
+    objects = counts["users"] + counts["servicePrincipals"]
+    label = f"{seed} ({objects} objects, {matches} match)"
     rows = [(label, f"{emulator.startup_seconds:.2f} s", "", "", "")]
     cases: list[tuple[str, Callable[[int], None]]] = [
         ("baseline GET /me", lambda _i: get("/me")),
         ("filter cold, $top=100", cold),
         ("filter warm, $top=100", lambda _i: get(users_path(), ADVANCED)),
         (f"filter + 4 nextLinks, $top={page}", five_pages),
+        ("agents by status, cold", agents),
+        ("$search displayName, cold", search),
         (
             "definitions $expand",
             lambda _i: get("/directory/customSecurityAttributeDefinitions?$expand=allowedValues"),
@@ -137,7 +157,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--samples", type=int, default=50)
-    parser.add_argument("--large", type=int, default=50_000, help="users in the large tenant")
+    parser.add_argument(
+        "--large", type=int, default=50_000, help="directory objects in the large tenant"
+    )
     args = parser.parse_args()
     rows = []
     for seed in ("demo", f"large:{args.large}"):

@@ -61,7 +61,10 @@ class GraphRequest:
 
     @property
     def advanced_query(self) -> bool:
-        return self.consistency_eventual and self.options.count
+        """ConsistencyLevel with `$count=true`, or with the `/$count` segment, which is an
+        advanced query of its own (aad-advanced-queries.md)."""
+        counting = self.options.count or self.path.rstrip("/").lower().endswith("/$count")
+        return self.consistency_eventual and counting
 
     def json_object(self) -> dict[str, Any]:
         try:

@@ -77,16 +77,30 @@ def build_router() -> Router:
         f"{csa_definitions}/{{definition_id}}/allowedValues/{{value_id}}",
         GET=schema.get_allowed_value, PATCH=schema.update_allowed_value, DELETE=schema.deny_delete,
     )  # fmt: skip
+    agent_users = "/users/microsoft.graph.agentUser"
     router.add("/users/$count", GET=directory.count_users)
+    router.add(f"{agent_users}/$count", GET=directory.count_agent_users)
+    router.add(agent_users, GET=directory.list_agent_users)
     router.add("/users", GET=directory.list_users, POST=directory.forbid)
     router.add(
         "/users/{user_id}",
         GET=directory.get_user, PATCH=directory.patch_user, DELETE=directory.forbid,
     )  # fmt: skip
+    router.add(
+        "/users/{user_id}/microsoft.graph.agentUser",
+        GET=directory.get_agent_user, PATCH=directory.patch_agent_user,
+    )  # fmt: skip
+    router.add("/users/{user_id}/sponsors", GET=directory.list_user_sponsors)
     router.add("/me", GET=directory.get_me, PATCH=directory.patch_me)
     router.add("/me/memberOf", GET=roles.my_member_of)
     router.add("/me/memberOf/microsoft.graph.directoryRole", GET=roles.my_directory_roles)
+    agents = "/servicePrincipals/microsoft.graph.agentIdentity"
+    blueprints = "/servicePrincipals/microsoft.graph.agentIdentityBlueprintPrincipal"
     router.add("/servicePrincipals/$count", GET=directory.count_service_principals)
+    router.add(f"{agents}/$count", GET=directory.count_agent_identities)
+    router.add(f"{blueprints}/$count", GET=directory.count_agent_blueprint_principals)
+    router.add(agents, GET=directory.list_agent_identities)
+    router.add(blueprints, GET=directory.list_agent_blueprint_principals)
     router.add(
         "/servicePrincipals",
         GET=directory.list_service_principals, POST=directory.forbid,
@@ -95,6 +109,23 @@ def build_router() -> Router:
         "/servicePrincipals/{sp_id}",
         GET=directory.get_service_principal, PATCH=directory.patch_service_principal,
         DELETE=directory.forbid,
+    )  # fmt: skip
+    router.add(
+        "/servicePrincipals/{sp_id}/microsoft.graph.agentIdentity",
+        GET=directory.get_agent_identity, PATCH=directory.patch_agent_identity,
+    )  # fmt: skip
+    router.add(
+        "/servicePrincipals/{sp_id}/microsoft.graph.agentIdentity/sponsors",
+        GET=directory.list_agent_identity_sponsors,
+    )  # fmt: skip
+    router.add(
+        "/servicePrincipals/{sp_id}/microsoft.graph.agentIdentityBlueprintPrincipal",
+        GET=directory.get_agent_blueprint_principal,
+        PATCH=directory.patch_agent_blueprint_principal,
+    )  # fmt: skip
+    router.add(
+        "/servicePrincipals/{sp_id}/microsoft.graph.agentIdentityBlueprintPrincipal/sponsors",
+        GET=directory.list_agent_blueprint_principal_sponsors,
     )  # fmt: skip
     assignments = "/roleManagement/directory/roleAssignments"
     router.add(assignments, GET=roles.list_role_assignments, POST=roles.create_role_assignment)

@@ -3,7 +3,8 @@
 PATCH merges per attribute: only the attributes sent change, a multi-valued attribute's
 list is replaced, `null` (or `[]` for multi-valued ones) removes it. Every attribute in the
 request is validated before anything is written, so a request applies completely or not
-at all (graph-api.md §1.4 and §3).
+at all (graph-api.md §1.4 and §3). A set whose last attribute is removed is kept, empty, so
+the `empty_values` switch can read it as gone or as `{}` (§11.3).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from emulator.graph import access, audits
 from emulator.graph.access import SetScope
 from emulator.graph.context import GraphContext
 from emulator.graph.errors import bad_request, forbidden
+from emulator.server.switches import EMPTY_AS_NULL, EMPTY_AS_OBJECT
 from emulator.tenant.model import AttributeDefinition, CsaAssignments, CsaValue, DirectoryObject
 
 RESPONSE_SET_TYPE = "#microsoft.graph.customSecurityAttributeValue"
@@ -37,12 +39,16 @@ _COLLECTION_ANNOTATIONS = {"String": "#Collection(String)", "Integer": "#Collect
 # -- reading -----------------------------------------------------------------------------
 
 
-def render(csa: CsaAssignments, visible: SetScope) -> dict[str, Any] | None:
-    """The response shape: one object per visible set, collections annotated, and
-    `None` when nothing is assigned or visible."""
+def render(
+    csa: CsaAssignments, visible: SetScope, empty_values: str = EMPTY_AS_NULL
+) -> dict[str, Any] | None:
+    """The response shape: one object per visible set, collections annotated. When nothing
+    is assigned or visible it is `None`, or `{}` with `empty_values` "{}", which also keeps
+    emptied sets as objects holding only their `@odata.type`."""
+    keep_empty = empty_values == EMPTY_AS_OBJECT
     rendered: dict[str, Any] = {}
     for set_name, attributes in csa.items():
-        if not attributes or not visible.covers(set_name):
+        if not visible.covers(set_name) or not (attributes or keep_empty):
             continue
         block: dict[str, Any] = {ANNOTATION: RESPONSE_SET_TYPE}
         for name, value in attributes.items():
@@ -51,7 +57,7 @@ def render(csa: CsaAssignments, visible: SetScope) -> dict[str, Any] | None:
                 block[f"{name}{ANNOTATION}"] = f"#Collection({element})"
             block[name] = value
         rendered[set_name] = block
-    return rendered or None
+    return rendered if rendered or keep_empty else None
 
 
 def visible_values(ctx: GraphContext, principal: DirectoryObject) -> dict[str, Any] | None:
@@ -61,7 +67,9 @@ def visible_values(ctx: GraphContext, principal: DirectoryObject) -> dict[str, A
     me = ctx.me
     if me is not None and me.properties.get("userType") == "Guest":
         return None
-    return render(principal.csa, ctx.access.read_assignments)
+    if not ctx.access.read_assignments.granted:
+        return None
+    return render(principal.csa, ctx.access.read_assignments, ctx.settings.empty_values)
 
 
 # -- writing -----------------------------------------------------------------------------
@@ -262,7 +270,8 @@ def _as_list(value: CsaValue | None) -> list[Any]:
 
 
 def _merged(csa: CsaAssignments, changes: list[AttributeChange]) -> CsaAssignments:
-    """A new assignment map; the stored one is never changed in place."""
+    """A new assignment map; the stored one is never changed in place. An emptied set stays
+    as an empty map: `render` decides whether it reads as gone or as `{}`."""
     merged = {set_name: dict(values) for set_name, values in csa.items()}
     for change in changes:
         definition = change.definition
@@ -271,8 +280,6 @@ def _merged(csa: CsaAssignments, changes: list[AttributeChange]) -> CsaAssignmen
             attributes.pop(definition.name, None)
         else:
             attributes[definition.name] = change.new
-        if not attributes:
-            del merged[definition.attribute_set]
     return merged
 
 

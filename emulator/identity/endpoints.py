@@ -33,7 +33,7 @@ from emulator.server.pages import (
 from emulator.server.state import Emulator
 from emulator.server.web import Request, Response
 from emulator.tenant import demo
-from emulator.tenant.model import DirectoryObject
+from emulator.tenant.model import AGENT_USER, DirectoryObject
 
 TENANT_ALIASES = (demo.TENANT_ID, demo.TENANT_DOMAIN, "organizations", "common")
 RESPONSE_MODES = ("query", "form_post")
@@ -297,7 +297,9 @@ def check_credentials(emulator: Emulator, username: str, password: str) -> Direc
             f"The user account {username} does not exist in the {demo.TENANT_DOMAIN} directory. "
             "To sign into this application, the account must be added to the directory.",
         )
-    if password != emulator.demo_password:
+    # Agent users authenticate through their agent identity and have no password
+    # (agentuser.md), so no password is right for them.
+    if password != emulator.demo_password or user.subtype == AGENT_USER:
         raise invalid_grant(
             50126, "Error validating credentials due to invalid username or password."
         )

@@ -38,7 +38,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--browser-port", type=int, default=8001, help="plain-HTTP sign-in port; 0 = any free port"
     )
-    parser.add_argument("--seed", default="demo", help="'demo' or 'large:N' (N users)")
+    parser.add_argument(
+        "--seed", default="demo", help="'demo' or 'large:N' (N objects of every kind)"
+    )
     parser.add_argument("--state", type=Path, help="JSON file: loaded at start, saved on change")
     parser.add_argument(
         "--ca-dir", type=Path, default=DEFAULT_CA_DIR, help="where ca.pem is written and reused"

@@ -144,6 +144,10 @@ class ControlView:
     requests: Iterable[Mapping[str, Any]]
 
 
+def _setting_text(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 def control_page(view: ControlView) -> str:
     counts = "".join(
         f"<tr><th>{esc(name)}</th><td>{esc(value)}</td></tr>"
@@ -159,6 +163,10 @@ def control_page(view: ControlView) -> str:
         f"<td><code>{esc(r.get('path'))}</code></td><td>{esc(r.get('status'))}</td>"
         f"<td>{esc(r.get('upn'))}</td></tr>"
         for r in view.requests
+    )
+    settings = "".join(
+        f"<tr><th><code>{esc(name)}</code></th><td><code>{esc(_setting_text(value))}</code></td></tr>"
+        for name, value in view.state["settings"].items()
     )
     faults = view.state["faults"]
     rules = (
@@ -190,6 +198,9 @@ def control_page(view: ControlView) -> str:
 <tr><th>Filter index lag</th><td>{esc(view.state["index"]["lag_seconds"])} s</td></tr>
 <tr><th>Writes logged</th><td>{esc(view.state["writes"])}</td></tr>
 </table>
+<h2>Settings</h2>
+<p class=note>Change them with <code>POST /_emulator/settings</code>; a reset restores them.</p>
+<table>{settings}</table>
 <h2>Demo accounts</h2>
 <p class=note>Password: the demo password for every account.</p>
 <table><thead><tr><th>Name</th><th>User name</th><th>Directory roles</th></tr></thead>

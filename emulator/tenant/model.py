@@ -15,6 +15,11 @@ CsaValue = str | int | bool | list[str] | list[int]
 CsaAssignments = dict[str, dict[str, CsaValue]]
 ObjectKind = Literal["user", "servicePrincipal"]
 
+# Derived types of user and servicePrincipal (graph-api.md §11.1).
+AGENT_IDENTITY = "agentIdentity"
+AGENT_BLUEPRINT_PRINCIPAL = "agentIdentityBlueprintPrincipal"
+AGENT_USER = "agentUser"
+
 STATUS_AVAILABLE = "Available"
 STATUS_DEPRECATED = "Deprecated"
 
@@ -93,20 +98,30 @@ class AttributeDefinition:
 @dataclass(slots=True)
 class DirectoryObject:
     """A user or service principal. `properties` holds its Graph properties except id and
-    customSecurityAttributes; it is never mutated in place, so clones may share it."""
+    customSecurityAttributes; it is never mutated in place, so clones may share it.
+    `subtype` names a derived type (agentIdentity, agentIdentityBlueprintPrincipal,
+    agentUser), `sponsors` the object ids of the users who sponsor it."""
 
     id: str
     kind: ObjectKind
     properties: dict[str, Any]
     csa: CsaAssignments = field(default_factory=dict)
+    subtype: str | None = None
+    sponsors: tuple[str, ...] = ()
 
     @property
     def display_name(self) -> str:
         return str(self.properties.get("displayName") or "")
 
+    @property
+    def odata_type(self) -> str:
+        return f"#microsoft.graph.{self.subtype or self.kind}"
+
     def clone(self) -> DirectoryObject:
         csa = {set_name: dict(values) for set_name, values in self.csa.items()}
-        return DirectoryObject(self.id, self.kind, self.properties, csa)
+        return DirectoryObject(
+            self.id, self.kind, self.properties, csa, self.subtype, self.sponsors
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +189,9 @@ class Tenant:
             user = self.users.get(user_id) if user_id else None
         return user
 
+    def add_service_principal(self, sp: DirectoryObject) -> None:
+        self.service_principals[sp.id] = sp
+
     def find_service_principal(self, object_id: str) -> DirectoryObject | None:
         return self.service_principals.get(object_id.lower())
 
@@ -232,8 +250,7 @@ class Tenant:
         for item in data["users"]:
             tenant.add_user(_object_from_json(item, "user"))
         for item in data["servicePrincipals"]:
-            sp = _object_from_json(item, "servicePrincipal")
-            tenant.service_principals[sp.id] = sp
+            tenant.add_service_principal(_object_from_json(item, "servicePrincipal"))
         tenant.role_assignments = [
             RoleAssignment(a["id"], a["roleDefinitionId"], a["principalId"], a["directoryScopeId"])
             for a in data["roleAssignments"]
@@ -243,11 +260,25 @@ class Tenant:
 
 
 def _object_to_json(obj: DirectoryObject) -> dict[str, Any]:
-    return {"id": obj.id, "properties": obj.properties, "customSecurityAttributes": obj.csa}
+    return {
+        "id": obj.id,
+        "subtype": obj.subtype,
+        "properties": obj.properties,
+        "customSecurityAttributes": obj.csa,
+        "sponsors": list(obj.sponsors),
+    }
 
 
 def _object_from_json(data: dict[str, Any], kind: ObjectKind) -> DirectoryObject:
-    return DirectoryObject(data["id"], kind, data["properties"], data["customSecurityAttributes"])
+    # State files written before agents existed have neither subtype nor sponsors.
+    return DirectoryObject(
+        data["id"],
+        kind,
+        data["properties"],
+        data["customSecurityAttributes"],
+        data.get("subtype"),
+        tuple(data.get("sponsors", ())),
+    )
 
 
 def _definition_from_json(data: dict[str, Any]) -> AttributeDefinition:

@@ -1,21 +1,30 @@
 """Deterministic tenants: the demo tenant and `large:N` tenants for benchmarks.
 
-Both share one attribute schema with every type and shape of definition. Ordinary users
-and their values come from a seeded RNG, so the same seed always gives the same tenant.
-Values of `Marketing/AppCountry` never include "Canada" and generated employee ids never
-start with "GS", so the documented filter examples return exactly the documented users.
+Both share one attribute schema with every type and shape of definition, including
+Microsoft's documented agent pattern (`AgentAttributes`, `ResourceAttributes`). Ordinary
+users and their values come from a seeded RNG, so the same seed always gives the same
+tenant. Values of `Marketing/AppCountry` never include "Canada" and generated employee
+ids never start with "GS", so the documented filter examples return exactly the
+documented users.
+
+`large:N` holds exactly N directory objects of every kind (`LargeMix`): about 85% members,
+6% guests, 4% applications of the tenant, 1% Microsoft first-party applications, 1%
+managed identities, 2% agent identities under a few dozen blueprints (plus their
+blueprint principals) and 1% agent users.
 """
 
 from __future__ import annotations
 
 import base64
+import math
 import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.tenant import demo
+from emulator.tenant import agents, demo, kinds
+from emulator.tenant.kinds import MICROSOFT_TENANT_ID
 from emulator.tenant.model import (
     STATUS_AVAILABLE,
     STATUS_DEPRECATED,
@@ -28,45 +37,123 @@ from emulator.tenant.model import (
     Tenant,
 )
 
-DEMO_USER_COUNT = 200
-MIN_LARGE_USERS = 10
-MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+DEMO_USER_COUNT = 200  # people: the demo accounts, the documented users and generated ones
+MIN_LARGE_OBJECTS = 10
 
 
 class SeedError(ValueError):
     pass
 
 
-def parse_seed(seed: str) -> int:
-    """The number of users a seed asks for: `demo` or `large:N`."""
+def parse_seed(seed: str) -> int | None:
+    """The number of directory objects of a `large:N` seed; None for `demo`."""
     if seed == "demo":
-        return DEMO_USER_COUNT
+        return None
     prefix, _, count = seed.partition(":")
-    if prefix != "large" or not count.isdigit() or int(count) < MIN_LARGE_USERS:
+    if prefix != "large" or not count.isdigit() or int(count) < MIN_LARGE_OBJECTS:
         raise SeedError(
-            f"Unknown seed {seed!r}: use 'demo' or 'large:N' with N >= {MIN_LARGE_USERS}."
+            f"Unknown seed {seed!r}: use 'demo' or 'large:N' with N >= {MIN_LARGE_OBJECTS}."
         )
     return int(count)
 
 
 def build_tenant(seed: str) -> Tenant:
-    user_count = parse_seed(seed)
+    size = parse_seed(seed)
     rng = random.Random(f"contoso-emulator/{seed}")
     tenant = Tenant()
     _add_schema(tenant)
     for account in demo.DEMO_ACCOUNTS:
         tenant.add_user(_demo_user(account))
-    documented = _documented_users() if seed == "demo" else []
-    for user in documented:
-        tenant.add_user(user)
-    generated = user_count - len(demo.DEMO_ACCOUNTS) - len(documented)
-    for user in _generated_users(rng, generated):
-        tenant.add_user(user)
-    for sp in _service_principals(rng):
-        tenant.service_principals[sp.id] = sp
+    if size is None:
+        _add_demo_objects(tenant, rng)
+    else:
+        _add_large_objects(tenant, rng, LargeMix.of(size))
     tenant.role_assignments = _demo_role_assignments()
     tenant.audits = _historical_audits()
     return tenant
+
+
+def _add_demo_objects(tenant: Tenant, rng: random.Random) -> None:
+    documented = _documented_users()
+    for user in documented:
+        tenant.add_user(user)
+    generated = DEMO_USER_COUNT - len(demo.DEMO_ACCOUNTS) - len(documented)
+    for user in _generated_users(rng, generated):
+        tenant.add_user(user)
+    for sp in _service_principals(rng):
+        tenant.add_service_principal(sp)
+    # Everything below has fixed ids and draws nothing from the RNG, so the objects
+    # above are the same as before agents existed.
+    _tag_resources(tenant)
+    for sp in _demo_first_party_and_identities():
+        tenant.add_service_principal(sp)
+    upns = {str(u.properties["userPrincipalName"]): u.id for u in tenant.users.values()}
+    for obj in agents.demo_agent_objects(upns):
+        if obj.kind == "user":
+            tenant.add_user(obj)
+        else:
+            tenant.add_service_principal(obj)
+
+
+@dataclass(frozen=True, slots=True)
+class LargeMix:
+    """How many objects of each kind `large:N` holds; they add up to N."""
+
+    members: int  # including the five demo accounts
+    guests: int
+    applications: int  # including the portal's
+    first_party: int  # including Microsoft Azure CLI and Microsoft Graph
+    managed_identities: int
+    blueprints: int
+    agent_identities: int
+    agent_users: int
+
+    @classmethod
+    def of(cls, total: int) -> LargeMix:
+        agent_identities = total * 2 // 100
+        blueprints = min(40, math.ceil(agent_identities / 28))
+        mix = {
+            "guests": total * 6 // 100,
+            "applications": max(1, total * 4 // 100),
+            "first_party": max(2, total // 100),
+            "managed_identities": total // 100,
+            "blueprints": blueprints,
+            "agent_identities": agent_identities,
+            "agent_users": min(agent_identities, total // 100),
+        }
+        return cls(members=total - sum(mix.values()), **mix)
+
+    @property
+    def total(self) -> int:
+        return (
+            self.members + self.guests + self.applications + self.first_party
+            + self.managed_identities + self.blueprints + self.agent_identities
+            + self.agent_users
+        )  # fmt: skip
+
+
+def _add_large_objects(tenant: Tenant, rng: random.Random, mix: LargeMix) -> None:
+    generated = mix.members - len(demo.DEMO_ACCOUNTS)
+    for user in _generated_users(rng, generated, guest_every=None):
+        tenant.add_user(user)
+    sponsor_pool = list(tenant.users)
+    for user in _generated_guests(rng, mix.guests):
+        tenant.add_user(user)
+    for sp in _fixed_service_principals(rng):
+        tenant.add_service_principal(sp)
+    for sp in _large_applications(rng, mix.applications - 1):
+        tenant.add_service_principal(sp)
+    for sp in _large_first_party(rng, mix.first_party - 2):
+        tenant.add_service_principal(sp)
+    for sp in _large_managed_identities(rng, mix.managed_identities):
+        tenant.add_service_principal(sp)
+    for obj in agents.large_agent_objects(
+        rng, mix.blueprints, mix.agent_identities, mix.agent_users, sponsor_pool
+    ):
+        if obj.kind == "user":
+            tenant.add_user(obj)
+        else:
+            tenant.add_service_principal(obj)
 
 
 # -- schema ------------------------------------------------------------------------------
@@ -162,6 +249,41 @@ _SCHEMA: tuple[tuple[AttributeSet, tuple[_Def, ...]], ...] = (
             _Def("BudgetOwner", "Boolean", "Owns a budget line"),
         ),
     ),
+    # Microsoft's Conditional Access pattern for agents (graph-api.md §11.1).
+    (
+        AttributeSet("AgentAttributes", "Lifecycle and risk classification of AI agents", None),
+        (
+            _Def(
+                "AgentApprovalStatus",
+                "String",
+                "Who has reviewed and approved the agent",
+                collection=True,
+                predefined_only=True,
+                values=agents.APPROVAL_STATUSES,
+            ),
+            _Def(
+                "RiskTier",
+                "String",
+                "Risk tier from the last agent review",
+                predefined_only=True,
+                values=agents.RISK_TIERS,
+            ),
+            _Def("Autonomous", "Boolean", "Acts without a signed-in user"),
+        ),
+    ),
+    (
+        AttributeSet("ResourceAttributes", "Resources that agents may be allowed to reach", None),
+        (
+            _Def(
+                "Department",
+                "String",
+                "Departments whose data the resource holds",
+                collection=True,
+                predefined_only=True,
+                values=("Finance", "HR", "IT", "Marketing", "Sales"),
+            ),
+        ),
+    ),
 )
 
 
@@ -239,55 +361,23 @@ _DEPARTMENTS: dict[str, tuple[str, ...]] = {
 _DEPARTMENT_WEIGHTS = (30, 15, 10, 8, 6, 8, 7, 4, 7, 5)
 _OFFICES = ("Seattle", "London", "Bangalore", "Toronto", "São Paulo", "Tokyo", "Berlin")
 _GUEST_COMPANIES = (("fabrikam.example", "Fabrikam"), ("northwind.example", "Northwind Traders"))
+_PARTNER_COMPANIES = (
+    *_GUEST_COMPANIES,
+    ("adventure-works.example", "Adventure Works"),
+    ("tailspin.example", "Tailspin Toys"),
+    ("wingtip.example", "Wingtip Toys"),
+    ("litware.example", "Litware"),
+)
 _DATACENTERS = ("West Europe", "North Europe", "East US", "West US 2", "Southeast Asia")
 _COUNTRIES = ("France", "Germany", "India", "Japan", "Mexico", "Brazil")
 _CAMPAIGNS = ("SPRING-26", "LAUNCH-X", "PARTNER-Q3", "EVENTS-EU")
-_CREATED = "2024-03-18T09:12:44Z"
-
-
-def _user(
-    object_id: str,
-    given: str,
-    surname: str,
-    upn: str,
-    *,
-    mail: str | None = None,
-    job_title: str | None = None,
-    department: str | None = None,
-    office: str | None = None,
-    user_type: str = "Member",
-    enabled: bool = True,
-    company: str | None = "Contoso",
-    employee_id: str | None = None,
-    csa: CsaAssignments | None = None,
-) -> DirectoryObject:
-    properties: dict[str, Any] = {
-        "businessPhones": [],
-        "displayName": f"{given} {surname}",
-        "givenName": given,
-        "jobTitle": job_title,
-        "mail": mail if mail is not None else upn,
-        "mobilePhone": None,
-        "officeLocation": office,
-        "preferredLanguage": "en-US",
-        "surname": surname,
-        "userPrincipalName": upn,
-        "accountEnabled": enabled,
-        "companyName": company,
-        "createdDateTime": _CREATED,
-        "department": department,
-        "employeeId": employee_id,
-        "userType": user_type,
-        "usageLocation": "US",
-    }
-    return DirectoryObject(object_id, "user", properties, csa or {})
 
 
 def _demo_user(account: demo.DemoAccount) -> DirectoryObject:
     csa: CsaAssignments = {}
     if account is demo.LEE:
         csa = {"Engineering": {"Project": ["Alpine", "Baker"], "Certification": True}}
-    return _user(
+    return kinds.user(
         account.object_id,
         account.given_name,
         account.surname,
@@ -307,7 +397,7 @@ def _documented_users() -> list[DirectoryObject]:
     ) -> DirectoryObject:
         upn = f"{given.lower()}.{surname.lower()}@{demo.TENANT_DOMAIN}"
         object_id = str(uuid.uuid5(uuid.UUID(demo.TENANT_ID), f"documented-{index}"))
-        return _user(object_id, given, surname, upn, department=dept, office="London", csa=csa)
+        return kinds.user(object_id, given, surname, upn, department=dept, office="London", csa=csa)
 
     return [
         person(1, "Jiya", "Sharma", "Marketing", {
@@ -334,28 +424,23 @@ def _documented_users() -> list[DirectoryObject]:
     ]  # fmt: skip
 
 
-def _generated_users(rng: random.Random, count: int) -> Iterator[DirectoryObject]:
+def _generated_users(
+    rng: random.Random, count: int, *, guest_every: int | None = 12
+) -> Iterator[DirectoryObject]:
+    """Members, and with `guest_every` one guest in so many (the demo tenant's mix)."""
     departments = list(_DEPARTMENTS)
     taken: dict[str, int] = {}
     for index in range(count):
         given = rng.choice(_FIRST_NAMES)
         surname = rng.choice(_LAST_NAMES)
-        alias = _ascii_alias(f"{given}.{surname}")
-        taken[alias] = taken.get(alias, 0) + 1
-        if taken[alias] > 1:
-            alias = f"{alias}{taken[alias]}"
-        object_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        alias = _unique(taken, _ascii_alias(f"{given}.{surname}"))
+        object_id = _uuid(rng)
         department = rng.choices(departments, weights=_DEPARTMENT_WEIGHTS)[0]
-        if index % 12 == 11:
+        if guest_every and index % guest_every == guest_every - 1:
             domain, company = rng.choice(_GUEST_COMPANIES)
-            upn = f"{alias}_{domain}#EXT#@{demo.TENANT_DOMAIN}"
-            yield _user(
-                object_id, given, surname, upn,
-                mail=f"{alias}@{domain}", user_type="Guest", company=company,
-                csa=_guest_values(rng),
-            )  # fmt: skip
+            yield kinds.guest(object_id, given, surname, alias, domain, company, _guest_values(rng))
             continue
-        yield _user(
+        yield kinds.user(
             object_id, given, surname, f"{alias}@{demo.TENANT_DOMAIN}",
             job_title=rng.choice(_DEPARTMENTS[department]),
             department=department,
@@ -364,6 +449,27 @@ def _generated_users(rng: random.Random, count: int) -> Iterator[DirectoryObject
             employee_id=f"{100000 + index}",
             csa=_member_values(rng, department),
         )  # fmt: skip
+
+
+def _generated_guests(rng: random.Random, count: int) -> Iterator[DirectoryObject]:
+    taken: dict[str, int] = {}
+    for _ in range(count):
+        given = rng.choice(_FIRST_NAMES)
+        surname = rng.choice(_LAST_NAMES)
+        domain, company = rng.choice(_PARTNER_COMPANIES)
+        alias = _unique(taken, _ascii_alias(f"{given}.{surname}"), domain)
+        yield kinds.guest(_uuid(rng), given, surname, alias, domain, company, _guest_values(rng))
+
+
+def _unique(taken: dict[str, int], alias: str, scope: str = "") -> str:
+    """`alias`, or `alias2`, `alias3`, … when it is already taken (within `scope`)."""
+    key = f"{alias}@{scope}"
+    taken[key] = taken.get(key, 0) + 1
+    return alias if taken[key] == 1 else f"{alias}{taken[key]}"
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _ascii_alias(name: str) -> str:
@@ -450,18 +556,26 @@ _APPLICATIONS = (
     "Confluence", "Datadog", "PagerDuty", "Tableau Online", "DocuSign", "Box",
     "Contoso Mobile App", "Contoso Partner API", "Marketing Analytics",
 )  # fmt: skip
+_SUBSCRIPTION = "6d0e2f1a-0c55-4c2f-9b1e-2f6c3a7d8e90"
+_USER_ASSIGNED = "Microsoft.ManagedIdentity/userAssignedIdentities"
+_APP_SERVICE = "Microsoft.Web/sites"  # function and web apps with a system-assigned identity
 _MANAGED_IDENTITIES = (
     "mi-build-agents", "mi-data-pipeline", "mi-key-rotation", "mi-backup-vault",
     "mi-webapp-prod", "mi-func-ingest", "mi-aks-cluster", "mi-reporting",
 )  # fmt: skip
 
 
-def _service_principals(rng: random.Random) -> Iterator[DirectoryObject]:
+def _fixed_service_principals(rng: random.Random) -> Iterator[DirectoryObject]:
+    """The portal, the Azure CLI and Microsoft Graph: every tenant has them."""
     yield _application(rng, demo.PORTAL_APP_NAME, demo.PORTAL_CLIENT_ID, demo.TENANT_ID)
     yield _application(rng, demo.AZURE_CLI_APP_NAME, demo.AZURE_CLI_CLIENT_ID, MICROSOFT_TENANT_ID)
     yield _application(rng, "Microsoft Graph", demo.GRAPH_APP_ID, MICROSOFT_TENANT_ID)
+
+
+def _service_principals(rng: random.Random) -> Iterator[DirectoryObject]:
+    yield from _fixed_service_principals(rng)
     for name in _APPLICATIONS:
-        app_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        app_id = _uuid(rng)
         sp = _application(rng, name, app_id, demo.TENANT_ID)
         sp.csa = _application_values(rng)
         yield sp
@@ -470,45 +584,156 @@ def _service_principals(rng: random.Random) -> Iterator[DirectoryObject]:
 
 
 def _application(rng: random.Random, name: str, app_id: str, owner_tenant: str) -> DirectoryObject:
-    object_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    properties: dict[str, Any] = {
-        "accountEnabled": True,
-        "alternativeNames": [],
-        "appDisplayName": name,
-        "appId": app_id,
-        "appOwnerOrganizationId": owner_tenant,
-        "displayName": name,
-        "publisherName": "Microsoft Services" if owner_tenant == MICROSOFT_TENANT_ID else "Contoso",
-        "servicePrincipalNames": [app_id],
-        "servicePrincipalType": "Application",
-        "signInAudience": "AzureADMyOrg",
-        "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
-    }
-    return DirectoryObject(object_id, "servicePrincipal", properties)
+    return kinds.application(_uuid(rng), name, app_id, owner_tenant)
 
 
 def _managed_identity(rng: random.Random, name: str) -> DirectoryObject:
-    object_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    client_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    resource = (
-        "/subscriptions/6d0e2f1a-0c55-4c2f-9b1e-2f6c3a7d8e90/resourcegroups/rg-platform"
-        f"/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}"
-    )
-    properties: dict[str, Any] = {
-        "accountEnabled": True,
-        "alternativeNames": ["isExplicit=True", resource],
-        "appDisplayName": None,
-        "appId": client_id,
-        "appOwnerOrganizationId": None,
-        "displayName": name,
-        "publisherName": None,
-        "servicePrincipalNames": [client_id, f"https://identity.azure.net/{name}"],
-        "servicePrincipalType": "ManagedIdentity",
-        "signInAudience": None,
-        "tags": [],
-    }
+    object_id = _uuid(rng)
+    client_id = _uuid(rng)
     csa: CsaAssignments = {"Engineering": {"Datacenter": [rng.choice(_DATACENTERS)]}}
-    return DirectoryObject(object_id, "servicePrincipal", properties, csa)
+    return kinds.managed_identity(object_id, name, client_id, _identity_resource(name), csa=csa)
+
+
+def _identity_resource(name: str, provider: str = _USER_ASSIGNED) -> str:
+    return f"/subscriptions/{_SUBSCRIPTION}/resourcegroups/rg-platform/providers/{provider}/{name}"
+
+
+# The demo tenant's applications that hold data agents may reach (ResourceAttributes).
+_RESOURCE_DEPARTMENTS = {
+    "Workday Connector": ["HR"],
+    "Payroll Sync": ["HR", "Finance"],
+    "Expense Tracker": ["Finance"],
+    "ServiceNow": ["IT"],
+    "Salesforce": ["Sales"],
+    "Marketing Analytics": ["Marketing"],
+}
+SECURITY_COPILOT = "Microsoft Security Copilot"
+
+
+def _tag_resources(tenant: Tenant) -> None:
+    for sp in tenant.service_principals.values():
+        departments = _RESOURCE_DEPARTMENTS.get(sp.display_name)
+        if departments:
+            sp.csa = {**sp.csa, "ResourceAttributes": {"Department": list(departments)}}
+
+
+def _demo_first_party_and_identities() -> Iterator[DirectoryObject]:
+    """More of Microsoft's applications, one of them tagged for Conditional Access as
+    Microsoft documents for Security Copilot, and two system-assigned managed identities."""
+    for name, app_id in kinds.FIRST_PARTY_APPS[:5]:
+        yield kinds.application(
+            agents.demo_id(f"first-party-{app_id}"), name, app_id, MICROSOFT_TENANT_ID,
+            audience="AzureADMultipleOrgs",
+        )  # fmt: skip
+    yield kinds.application(
+        agents.demo_id("first-party-security-copilot"),
+        SECURITY_COPILOT,
+        agents.demo_id("app-security-copilot"),
+        MICROSOFT_TENANT_ID,
+        audience="AzureADMultipleOrgs",
+        csa={"Security": {"Clearance": "Confidential"}},
+    )
+    for name, provider, csa in (
+        (
+            "func-agent-orchestrator",
+            _APP_SERVICE,
+            {"Engineering": {"Datacenter": ["West Europe"]}},
+        ),
+        ("app-attribute-portal", _APP_SERVICE, {}),
+    ):
+        yield kinds.managed_identity(
+            agents.demo_id(f"managed-identity-{name}"),
+            name,
+            agents.demo_id(f"managed-identity-client-{name}"),
+            _identity_resource(name, provider),
+            user_assigned=False,
+            csa=csa,
+        )
+
+
+# -- large tenants' service principals -----------------------------------------------------
+
+_APP_AREAS = (
+    "HR", "Payroll", "Billing", "Inventory", "Logistics", "Analytics", "CRM", "Support",
+    "Identity", "Docs", "Wiki", "Build", "Release", "Monitoring", "Backup", "Reporting",
+    "Partner", "Mobile", "Intranet", "Learning",
+)  # fmt: skip
+_APP_KINDS = ("Portal", "API", "Connector", "Sync", "Dashboard", "Service", "Gateway", "App")
+_MICROSOFT_PREFIXES = ("Microsoft", "Azure", "Office 365", "Microsoft Dynamics", "Windows")
+_MICROSOFT_SERVICES = (
+    "Defender", "Purview", "Sentinel", "Bookings", "Forms", "Planner", "Stream", "Whiteboard",
+    "Power BI", "Power Automate", "Power Apps", "Information Protection", "Compliance Center",
+    "Search", "Graph Connectors", "Device Registration", "Remote Desktop", "Key Vault",
+    "Monitor", "Storage", "Resource Manager", "Substrate", "Loop", "Viva Engage", "To Do",
+)  # fmt: skip
+_WORKLOADS = (
+    "build", "ingest", "etl", "backup", "reports", "web", "api", "jobs", "ml", "search",
+    "events", "cache", "secrets", "billing", "sync",
+)  # fmt: skip
+_ENVIRONMENTS = ("prod", "test", "dev", "staging")
+_RESOURCE_VALUES = ("Finance", "HR", "IT", "Marketing", "Sales")
+
+
+def _large_applications(rng: random.Random, count: int) -> Iterator[DirectoryObject]:
+    taken: dict[str, int] = {}
+    for index in range(count):
+        if index < len(_APPLICATIONS):
+            name = _APPLICATIONS[index]
+        else:
+            name = f"Contoso {rng.choice(_APP_AREAS)} {rng.choice(_APP_KINDS)}"
+        name = _numbered(taken, name)
+        app_id = _uuid(rng)
+        sp = _application(rng, name, app_id, demo.TENANT_ID)
+        csa = _application_values(rng)
+        if rng.random() < 0.2:
+            csa["ResourceAttributes"] = {
+                "Department": rng.sample(_RESOURCE_VALUES, k=rng.choice((1, 1, 2)))
+            }
+        sp.csa = csa
+        yield sp
+
+
+def _large_first_party(rng: random.Random, count: int) -> Iterator[DirectoryObject]:
+    taken: dict[str, int] = {}
+    for index in range(count):
+        if index < len(kinds.FIRST_PARTY_APPS):
+            name, app_id = kinds.FIRST_PARTY_APPS[index]
+        else:
+            name = f"{rng.choice(_MICROSOFT_PREFIXES)} {rng.choice(_MICROSOFT_SERVICES)}"
+            app_id = _uuid(rng)
+        csa: CsaAssignments = {}
+        if rng.random() < 0.08:
+            csa = {"Security": {"Clearance": rng.choice(("Internal", "Confidential"))}}
+        yield kinds.application(
+            _uuid(rng), _numbered(taken, name), app_id, MICROSOFT_TENANT_ID,
+            audience="AzureADMultipleOrgs", csa=csa,
+        )  # fmt: skip
+
+
+def _large_managed_identities(rng: random.Random, count: int) -> Iterator[DirectoryObject]:
+    taken: dict[str, int] = {}
+    for _ in range(count):
+        workload, environment = rng.choice(_WORKLOADS), rng.choice(_ENVIRONMENTS)
+        user_assigned = rng.random() < 0.6
+        if user_assigned:
+            name, provider = f"mi-{workload}-{environment}", _USER_ASSIGNED
+        else:
+            name, provider = f"{rng.choice(('func', 'app'))}-{workload}-{environment}", _APP_SERVICE
+        name = _numbered(taken, name, separator="-")
+        object_id, client_id = _uuid(rng), _uuid(rng)
+        csa: CsaAssignments = {}
+        if rng.random() < 0.6:
+            csa = {"Engineering": {"Datacenter": [rng.choice(_DATACENTERS)]}}
+        yield kinds.managed_identity(
+            object_id, name, client_id, _identity_resource(name, provider),
+            user_assigned=user_assigned, csa=csa,
+        )  # fmt: skip
+
+
+def _numbered(taken: dict[str, int], name: str, separator: str = " ") -> str:
+    """`name`, then `name 2`, `name 3`, … for display names that repeat."""
+    taken[name] = taken.get(name, 0) + 1
+    return name if taken[name] == 1 else f"{name}{separator}{taken[name]}"
 
 
 def _application_values(rng: random.Random) -> CsaAssignments:

@@ -17,6 +17,10 @@ from emulator.harness import EmulatorProcess
 from emulator.tenant import demo
 
 ADVANCED = {"ConsistencyLevel": "eventual"}
+# The demo tenant: 200 people and 3 agent users; 30 service principals before agents, plus
+# 6 first-party applications, 2 managed identities, 4 blueprint principals, 10 agents.
+DEMO_USERS = 203
+DEMO_SERVICE_PRINCIPALS = 52
 SET_TYPE = "#Microsoft.DirectoryServices.CustomSecurityAttributeValue"
 SHORT_NAMES = {account.user_principal_name.split(".")[0]: account for account in demo.DEMO_ACCOUNTS}
 

@@ -218,6 +218,7 @@ def test_access_token_lifetime_setting(emu: EmulatorProcess) -> None:
     ("overrides", "error", "code"),
     [
         ({"password": "wrong"}, "invalid_grant", 50126),
+        ({"username": "hr-onboarding-agent@contoso.example"}, "invalid_grant", 50126),
         ({"username": "nobody@contoso.example"}, "invalid_grant", 50034),
         ({"scope": "User.ReadWrite.All"}, "invalid_grant", 65001),
         ({"scope": "api://portal/read"}, "invalid_resource", 500011),

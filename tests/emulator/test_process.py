@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from emulator.harness import EmulatorError, EmulatorProcess
-from tests.emulator.conftest import SET_TYPE, GraphCaller
+from tests.emulator.conftest import DEMO_SERVICE_PRINCIPALS, DEMO_USERS, SET_TYPE, GraphCaller
 
 STARTUP_BUDGET = 3.0
 
@@ -87,10 +87,11 @@ def test_a_bad_seed_stops_the_process_with_a_message(tmp_path: Path) -> None:
 def test_reset_to_a_large_seed_and_back_to_the_start_seed(emu: EmulatorProcess) -> None:
     emu.reset("large:3000")
 
-    assert emu.state()["counts"]["users"] == 3000
+    counts = emu.state()["counts"]
+    assert counts["users"] + counts["servicePrincipals"] == 3000
     assert emu.state()["seed"] == "large:3000"
     emu.reset()
-    assert emu.state()["counts"]["users"] == 200
+    assert emu.state()["counts"]["users"] == DEMO_USERS
     assert emu.state()["seed"] == "demo"
 
 
@@ -105,15 +106,19 @@ def test_state_document(emu: EmulatorProcess) -> None:
 
     assert state["tenant_id"] == "3f1e5a2c-8d47-4b6e-9a10-5c2d7e8f9a01"
     assert state["counts"] | {"audits": 0} == {
-        "users": 200,
-        "servicePrincipals": 30,
-        "attributeSets": 4,
-        "definitions": 15,
-        "activeDefinitions": 14,
+        "users": DEMO_USERS,
+        "servicePrincipals": DEMO_SERVICE_PRINCIPALS,
+        "attributeSets": 6,
+        "definitions": 19,
+        "activeDefinitions": 18,
         "audits": 0,
         "roleAssignments": 8,
     }
-    assert state["settings"] == {"self_role_read": True, "access_token_lifetime": 3600}
+    assert state["settings"] == {
+        "self_role_read": True,
+        "access_token_lifetime": 3600,
+        "empty_values": "null",
+    }
     assert state["token_grants"] == {"authorization_code": 0, "refresh_token": 0, "password": 0}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator.conftest import ADVANCED, GraphCaller, error_of, user_id
+from tests.emulator.conftest import ADVANCED, DEMO_USERS, GraphCaller, error_of, user_id
 
 CSA_FILTER = "customSecurityAttributes/Engineering/Project eq 'Baker'"
 
@@ -34,8 +34,8 @@ def test_default_page_is_100_with_next_link(ada: GraphCaller) -> None:
 def test_paging_visits_every_user_once(ada: GraphCaller) -> None:
     users = all_pages(ada, "/users?$top=37&$select=id")
 
-    assert len(users) == 200
-    assert len({u["id"] for u in users}) == 200
+    assert len(users) == DEMO_USERS
+    assert len({u["id"] for u in users}) == DEMO_USERS
 
 
 @pytest.mark.parametrize("top", ["0", "1000"])
@@ -51,7 +51,7 @@ def test_top_must_be_between_1_and_999(ada: GraphCaller, top: str) -> None:
 def test_top_999_returns_everything(ada: GraphCaller) -> None:
     body = ada.get("/users?$top=999&$select=id").json()
 
-    assert len(body["value"]) == 200
+    assert len(body["value"]) == DEMO_USERS
     assert "@odata.nextLink" not in body
 
 
@@ -170,7 +170,7 @@ def test_csa_filter_not_and_or(ada: GraphCaller) -> None:
     not_baker = count(f"not({CSA_FILTER})")
 
     assert either == baker + alpine - both
-    assert not_baker == 200 - baker
+    assert not_baker == DEMO_USERS - baker
     assert both >= 1  # Lee Lead has both
 
 
@@ -241,7 +241,7 @@ def test_count_only_on_first_page_and_header_is_not_carried(ada: GraphCaller) ->
     first = ada.get("/users?$count=true&$top=50&$select=id", headers=ADVANCED).json()
     second_path = first["@odata.nextLink"].split("/v1.0", 1)[1]
 
-    assert first["@odata.count"] == 200
+    assert first["@odata.count"] == DEMO_USERS
     second = ada.get(second_path, headers=ADVANCED).json()
     assert "@odata.count" not in second
     assert len(second["value"]) == 50
@@ -287,7 +287,7 @@ def test_service_principals_by_type_and_app_id(ada: GraphCaller) -> None:
     ).json()
     portal = ada.get("/servicePrincipals(appId='8b2f7c1d-4e5a-4c3b-9d8e-1a2b3c4d5e6f')").json()
 
-    assert len(identities["value"]) == 8
+    assert len(identities["value"]) == 10
     assert all(sp["servicePrincipalType"] == "ManagedIdentity" for sp in identities["value"])
     assert portal["displayName"] == "Attribute Portal (demo)"
 
@@ -316,4 +316,4 @@ def test_beta_serves_the_same_resources(ada: GraphCaller) -> None:
     body = ada.get("/directory/attributeSets", version="beta").json()
 
     assert "/graph/beta/$metadata#directory/attributeSets" in body["@odata.context"]
-    assert len(body["value"]) == 4
+    assert len(body["value"]) == 6

@@ -144,7 +144,8 @@ def test_unknown_set_is_404(ada: GraphCaller) -> None:
 
 
 def test_tenant_holds_at_most_500_sets(ada: GraphCaller) -> None:
-    post_many(ada, "/directory/attributeSets", [{"id": f"Bulk{i}"} for i in range(496)])
+    # The seed has 6 sets.
+    post_many(ada, "/directory/attributeSets", [{"id": f"Bulk{i}"} for i in range(494)])
 
     response = ada.post("/directory/attributeSets", {"id": "OneTooMany"})
 
@@ -249,8 +250,8 @@ def test_deprecated_definitions_do_not_count_toward_the_set_limit(ada: GraphCall
 
 
 def test_tenant_holds_at_most_500_active_definitions(ada: GraphCaller) -> None:
-    # The seed has 14 active definitions, 4 of them in uncapped sets.
-    bodies = [definition(attributeSet="Marketing", name=f"Bulk{i}") for i in range(486)]
+    # The seed has 18 active definitions.
+    bodies = [definition(attributeSet="Marketing", name=f"Bulk{i}") for i in range(482)]
     post_many(ada, DEFINITIONS, bodies)
 
     full = ada.post(DEFINITIONS, definition(attributeSet="Finance", name="OneTooMany"))

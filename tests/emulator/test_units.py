@@ -4,8 +4,11 @@ surface's loopback rule and the fault injector."""
 from __future__ import annotations
 
 import http.client
+import json
+import re
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +18,16 @@ from emulator.graph.errors import GraphError
 from emulator.graph.index import FilterIndex
 from emulator.graph.odata import (
     Compare,
+    Expansion,
     Field,
     Function,
+    IsOf,
     Logical,
     Not,
     compile_filter,
+    parse_expansion,
     parse_filter,
+    parse_query,
 )
 from emulator.graph.quota import QuotaConfig, QuotaConfigError, WriteQuota, priority_of
 from emulator.server.control_surface import ControlSurface
@@ -30,9 +37,17 @@ from emulator.server.pki import SigningKey
 from emulator.server.state import Emulator, Urls
 from emulator.server.web import Request, Response, percent_encode_iri
 from emulator.server.writelog import WriteLog
-from emulator.tenant import demo
-from emulator.tenant.model import DirectoryObject
-from emulator.tenant.seed import SeedError, build_tenant, parse_seed
+from emulator.tenant import agents, demo
+from emulator.tenant.kinds import MICROSOFT_TENANT_ID
+from emulator.tenant.model import (
+    AGENT_BLUEPRINT_PRINCIPAL,
+    AGENT_IDENTITY,
+    AGENT_USER,
+    DirectoryObject,
+    Tenant,
+)
+from emulator.tenant.seed import LargeMix, SeedError, build_tenant, parse_seed
+from tests.emulator.conftest import DEMO_SERVICE_PRINCIPALS, DEMO_USERS
 
 
 @pytest.fixture(scope="module")
@@ -84,33 +99,148 @@ def test_demo_seed_has_every_shape_of_definition() -> None:
     )
 
 
-def test_demo_seed_has_guests_disabled_users_and_both_kinds_of_service_principal() -> None:
+def test_demo_seed_has_every_kind_of_directory_object() -> None:
     tenant = build_tenant("demo")
     users = [u.properties for u in tenant.users.values()]
+    sps = [sp.properties for sp in tenant.service_principals.values()]
 
-    assert len(tenant.users) == 200
-    assert 10 < sum(u["userType"] == "Guest" for u in users) < 30
+    assert len(tenant.users) == DEMO_USERS
+    assert len(tenant.service_principals) == DEMO_SERVICE_PRINCIPALS
+    guests = [u for u in users if u["userType"] == "Guest"]
+    assert 10 < len(guests) < 30
+    assert all(
+        re.fullmatch(r"[a-z0-9.]+_[a-z.-]+#EXT#@contoso\.example", g["userPrincipalName"])
+        for g in guests
+    )
     assert any(u["accountEnabled"] is False for u in users)
-    assert {sp.properties["servicePrincipalType"] for sp in tenant.service_principals.values()} == {
+    assert {sp["servicePrincipalType"] for sp in sps} == {
         "Application",
         "ManagedIdentity",
+        "ServiceIdentity",
     }
+    first_party = [sp for sp in sps if sp["appOwnerOrganizationId"] == MICROSOFT_TENANT_ID]
+    assert len(first_party) == 8
+    assert sum(sp["servicePrincipalType"] == "ManagedIdentity" for sp in sps) == 10
     assert sum(bool(u.csa) for u in tenant.users.values()) > 100
+
+
+def test_demo_agents_follow_microsofts_pattern() -> None:
+    tenant = build_tenant("demo")
+    by_subtype = {
+        subtype: [
+            o
+            for o in [*tenant.users.values(), *tenant.service_principals.values()]
+            if o.subtype == subtype
+        ]
+        for subtype in (AGENT_BLUEPRINT_PRINCIPAL, AGENT_IDENTITY, AGENT_USER)
+    }
+    blueprints, identities, agent_users = by_subtype.values()
+
+    assert [b.display_name for b in blueprints] == [b.display_name for b in agents.DEMO_BLUEPRINTS]
+    assert [a.id for a in identities] == [a.object_id for a in agents.DEMO_AGENTS]
+    assert len(agent_users) == 3
+    blueprint_app_ids = {b.properties["appId"] for b in blueprints}
+    assert {a.properties["agentIdentityBlueprintId"] for a in identities} == blueprint_app_ids
+    assert all(a.properties["appId"] == a.id for a in identities)
+    assert {u.properties["identityParentId"] for u in agent_users} <= {a.id for a in identities}
+    statuses = {
+        status
+        for agent in identities
+        for status in agent.csa.get("AgentAttributes", {}).get("AgentApprovalStatus", [])
+    }
+    assert statuses == set(agents.APPROVAL_STATUSES)
+    assert 0 < sum(bool(a.csa) for a in identities) < len(identities)
+    assert 0 < sum(bool(b.csa) for b in blueprints) < len(blueprints)
+    assert any(not a.sponsors for a in identities)
+    assert all(tenant.find_user(s) is not None for a in identities for s in a.sponsors)
+
+
+def test_demo_schema_keeps_its_sets_and_adds_the_agent_pattern() -> None:
+    tenant = build_tenant("demo")
+    status = tenant.find_definition("AgentAttributes_AgentApprovalStatus")
+
+    assert [s.id for s in tenant.attribute_sets.values()] == [
+        "Engineering", "Marketing", "Security", "Finance", "AgentAttributes", "ResourceAttributes",
+    ]  # fmt: skip
+    assert status is not None
+    assert (status.type, status.is_collection, status.use_predefined_values_only) == (
+        "String",
+        True,
+        True,
+    )
+    assert status.is_searchable
+    assert list(status.allowed_values) == list(agents.APPROVAL_STATUSES)
+    assert tenant.find_definition("ResourceAttributes_Department") is not None
 
 
 def test_seeds_are_deterministic() -> None:
     first, second = build_tenant("large:2000"), build_tenant("large:2000")
 
     assert first.to_json() == second.to_json()
-    assert len({u.properties["userPrincipalName"] for u in first.users.values()}) == 2000
+    assert len(first.users) + len(first.service_principals) == 2000
+    assert len({u.properties["userPrincipalName"] for u in first.users.values()}) == len(
+        first.users
+    )
 
 
-def test_large_seed_of_50000_users_builds_quickly() -> None:
+@pytest.mark.parametrize("total", [10, 11, 99, 1000, 12_345, 50_000])
+def test_large_mix_adds_up(total: int) -> None:
+    mix = LargeMix.of(total)
+
+    assert mix.total == total
+    assert mix.members >= len(demo.DEMO_ACCOUNTS)
+    assert mix.applications >= 1
+    assert mix.first_party >= 2
+    assert mix.agent_users <= mix.agent_identities
+
+
+def test_large_seed_mixes_every_kind() -> None:
+    tenant = build_tenant("large:5000")
+    objects = [*tenant.users.values(), *tenant.service_principals.values()]
+    counts = Counter(_kind(o) for o in objects)
+
+    assert len(objects) == 5000
+    assert counts == {
+        "member": 4246, "guest": 300, "application": 200, "first-party": 50,
+        "managed identity": 50, AGENT_BLUEPRINT_PRINCIPAL: 4, AGENT_IDENTITY: 100, AGENT_USER: 50,
+    }  # fmt: skip
+    blueprint_app_ids = {
+        o.properties["appId"] for o in objects if o.subtype == AGENT_BLUEPRINT_PRINCIPAL
+    }
+    identities = {o.id: o for o in objects if o.subtype == AGENT_IDENTITY}
+    assert {
+        a.properties["agentIdentityBlueprintId"] for a in identities.values()
+    } == blueprint_app_ids
+    parents = [o.properties["identityParentId"] for o in objects if o.subtype == AGENT_USER]
+    assert len(set(parents)) == len(parents)  # one agent user per agent identity at most
+    assert set(parents) <= set(identities)
+    tagged = sum(bool(a.csa) for a in identities.values())
+    assert 0.15 * len(identities) < tagged < 0.5 * len(identities)
+    assert all(
+        tenant.users[s].properties["userType"] == "Member"
+        for a in identities.values()
+        for s in a.sponsors
+    )
+
+
+def _kind(obj: DirectoryObject) -> str:
+    if obj.subtype is not None:
+        return obj.subtype
+    if obj.kind == "user":
+        return str(obj.properties["userType"]).lower()
+    if obj.properties["servicePrincipalType"] == "ManagedIdentity":
+        return "managed identity"
+    if obj.properties["appOwnerOrganizationId"] == MICROSOFT_TENANT_ID:
+        return "first-party"
+    return "application"
+
+
+def test_large_seed_of_50000_objects_builds_quickly() -> None:
     started = time.perf_counter()
     tenant = build_tenant("large:50000")
     elapsed = time.perf_counter() - started
 
-    assert len(tenant.users) == 50_000
+    assert len(tenant.users) + len(tenant.service_principals) == 50_000
     assert sum(bool(u.csa) for u in tenant.users.values()) > 25_000
     assert elapsed < 10
 
@@ -128,7 +258,29 @@ def test_reset_is_fast_and_restores_the_seed(core: Emulator) -> None:
     core.reset()
 
     assert time.perf_counter() - started < 0.05
-    assert len(core.tenant.attribute_sets) == 4
+    assert len(core.tenant.attribute_sets) == 6
+
+
+def test_the_state_document_keeps_subtypes_and_sponsors() -> None:
+    tenant = build_tenant("demo")
+
+    restored = Tenant.from_json(json.loads(json.dumps(tenant.to_json())))
+
+    agent = restored.find_service_principal(agents.DEMO_AGENTS[1].object_id)
+    assert agent is not None
+    assert agent.subtype == AGENT_IDENTITY
+    assert agent.sponsors == (demo.GIL.object_id, demo.ADA.object_id)
+    assert restored.to_json() == tenant.to_json()
+
+
+def test_a_state_document_from_before_agents_still_loads() -> None:
+    document = build_tenant("demo").to_json()
+    for item in [*document["users"], *document["servicePrincipals"]]:
+        del item["subtype"], item["sponsors"]
+
+    restored = Tenant.from_json(document)
+
+    assert all(u.subtype is None and u.sponsors == () for u in restored.users.values())
 
 
 # -- $filter parsing ---------------------------------------------------------------------
@@ -155,6 +307,31 @@ def test_parse_filter_rejects_bad_syntax(text: str) -> None:
     with pytest.raises(GraphError) as raised:
         parse_filter(text)
     assert raised.value.status == 400
+
+
+def test_parse_guid_literals_and_type_tests() -> None:
+    node = parse_filter(
+        "appOwnerOrganizationId eq F8CDEF31-A31E-4B4A-93E4-5F571E91255A and "
+        "not isOf('microsoft.graph.agentIdentity')"
+    )
+
+    assert isinstance(node, Logical)
+    guid, negated = node.operands
+    assert isinstance(guid, Compare)
+    assert (guid.literal.kind, guid.literal.value) == (
+        "guid",
+        "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+    )
+    assert isinstance(negated, Not)
+    assert negated.operand == IsOf("microsoft.graph.agentIdentity")
+
+
+def test_expand_items_split_outside_parentheses() -> None:
+    options = parse_query([("$expand", "sponsors($select=id,displayName),owners")])
+
+    assert options.expand == ("sponsors($select=id,displayName)", "owners")
+    assert parse_expansion(options.expand[0]) == Expansion("sponsors", ("id", "displayName"))
+    assert parse_expansion("sponsors") == Expansion("sponsors")
 
 
 def test_compiled_filter_semantics() -> None:
