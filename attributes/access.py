@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from functools import wraps
 from typing import Concatenate
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.db.models.functions import Upper
@@ -43,16 +45,17 @@ class Refused(PermissionDenied):
 
 
 def capabilities(request: PortalRequest) -> Capabilities:
-    """The person's capabilities, read from Graph once and then kept in the session."""
+    """The person's capabilities, kept in the session and read from Graph again once they
+    are older than PORTAL_ROLES_MAX_AGE, so a role removed in Entra soon stops counting."""
     cached: Capabilities | None = getattr(request, "_capabilities", None)
     if cached is not None:
         return cached
     data = request.session.get(SESSION_KEY)
-    if data is None:
+    caps = Capabilities.from_session(data) if data is not None else None
+    fresh = caps is not None and caps.age() <= timedelta(seconds=settings.PORTAL_ROLES_MAX_AGE)
+    if caps is None or not fresh:
         caps = read_capabilities(graph_for(request), request.user.object_id)
-    else:
-        caps = Capabilities.from_session(data)
-    _keep(request, caps, save=data is None)
+    _keep(request, caps, save=not fresh)
     return caps
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from portal.graph import EVENTUAL, Forbidden, GraphClient, odata_string
@@ -127,6 +127,9 @@ class Capabilities:
     @property
     def loaded_label(self) -> str:
         return self.loaded_at[:16].replace("T", " ")
+
+    def age(self, now: datetime | None = None) -> timedelta:
+        return (now or datetime.now(UTC)) - datetime.fromisoformat(self.loaded_at)
 
     @property
     def certain(self) -> bool:

@@ -11,4 +11,5 @@ def portal(request: HttpRequest) -> dict[str, Any]:
         "debug": settings.DEBUG,
         "graph_round_trips": getattr(request, "graph_round_trips", None),
         "correlation_id": getattr(request, "correlation_id", ""),
+        "roles_max_age_minutes": max(1, round(settings.PORTAL_ROLES_MAX_AGE / 60)),
     }

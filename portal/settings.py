@@ -210,6 +210,9 @@ PORTAL_HTTP_TIMEOUT = env_float("PORTAL_HTTP_TIMEOUT", 15.0, minimum=1.0)
 # How long one Graph call may spend retrying throttled or unavailable responses in total.
 PORTAL_GRAPH_RETRY_BUDGET = env_float("PORTAL_GRAPH_RETRY_BUDGET", 20.0, minimum=0.0)
 PORTAL_REDIRECT_URI = env_optional("PORTAL_REDIRECT_URI")
+# A person's Entra roles are read again once they are older than this (seconds), so a
+# role removed in Entra stops opening the portal's own data within minutes.
+PORTAL_ROLES_MAX_AGE = env_int("PORTAL_ROLES_MAX_AGE", 300, minimum=0)
 PORTAL_POST_LOGOUT_REDIRECT_URI = env_optional("PORTAL_POST_LOGOUT_REDIRECT_URI")
 
 # Static files -------------------------------------------------------------------------

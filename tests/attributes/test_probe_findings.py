@@ -8,6 +8,7 @@ are about: the access log (tests/portal/test_access_log.py), the error pages
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from django.test import Client
 
 from attributes.models import Action, AuditRecord, HelpText, Outcome
 from emulator.harness import EmulatorProcess
+from emulator.tenant import demo
 from tests.html import Html, Node
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -213,3 +215,46 @@ def test_with_no_roles_known_and_that_read_refused_the_log_stays_closed(
     response = lee.get("/audit/")
     assert response.status_code == 403
     assert "could not be read" in Html(response).main().text()
+
+
+# Role changes were not seen until the session ended ---------------------------------------
+
+
+def _roles_read(client: Client, minutes_ago: int) -> None:
+    session = client.session
+    caps = session["capabilities"]
+    loaded = datetime.fromisoformat(caps["loaded_at"]) - timedelta(minutes=minutes_ago)
+    session["capabilities"] = {**caps, "loaded_at": loaded.isoformat()}
+    session.save()
+
+
+def test_removed_roles_stop_opening_the_audit_log_within_minutes(
+    ada: Client, graph_as: GraphAs
+) -> None:
+    assert ada.get("/audit/export.csv").status_code == 200
+    ada_id = demo.ADA.object_id
+    assignments = graph_as(
+        "GET",
+        "/roleManagement/directory/roleAssignments",
+        upn="gil.global@contoso.example",
+        params={"$filter": f"principalId eq '{ada_id}'"},
+    ).json()["value"]
+    for assignment in assignments:
+        removed = graph_as(
+            "DELETE",
+            f"/roleManagement/directory/roleAssignments/{assignment['id']}",
+            upn="gil.global@contoso.example",
+        )
+        assert removed.status_code == 204, removed.text
+    # Within the cache's life the portal still goes by the roles it read...
+    assert ada.get("/audit/export.csv").status_code == 200
+    # ...and once they are older than that, it reads them again before serving anything.
+    _roles_read(ada, minutes_ago=6)
+    response = ada.get("/audit/export.csv")
+    assert response.status_code == 403
+    assert ada.get("/audit/").status_code == 403
+
+
+def test_the_home_page_says_how_long_roles_are_kept(ada: Client) -> None:
+    note = Html(ada.get("/")).by_test_id("roles-read-at")[0].text()
+    assert "read again when more than 5 minutes old" in note
