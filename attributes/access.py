@@ -24,6 +24,7 @@ from django.db.models.functions import Upper
 from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
+from django.utils.html import format_html
 
 from attributes import directory
 from attributes.audit_review.entra import ENTRA_FEED
@@ -32,6 +33,7 @@ from attributes.directory import AttributeSet, Definition
 from attributes.models import AuditRecord, TargetType
 from portal.auth.client import graph_for
 from portal.graph import Forbidden, GraphError
+from portal.isolation import isolated
 from portal.types import PortalRequest
 
 SESSION_KEY = "capabilities"
@@ -165,7 +167,13 @@ def definition_for(
     _authorise_set(request, set_name, define=write)
     definition = directory.get_definition(graph_for(request), set_name, name)
     if definition is None:
-        raise Http404(f"The attribute set {set_name} has no attribute named {name}.")
+        raise Http404(
+            format_html(
+                "The attribute set {} has no attribute named {}.",
+                isolated(set_name),
+                isolated(name),
+            )
+        )
     return definition
 
 

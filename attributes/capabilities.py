@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
 from portal.graph import EVENTUAL, Forbidden, GraphClient, odata_string
+from portal.isolation import isolated
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +75,9 @@ class RoleGrant:
     def scope_label(self) -> str:
         if self.scope == "/":
             return "whole tenant"
-        return f"attribute set {self.attribute_set}" if self.attribute_set else self.scope
+        if self.attribute_set:
+            return format_html("attribute set {}", isolated(self.attribute_set))
+        return self.scope
 
 
 @dataclass(frozen=True)
@@ -100,10 +106,15 @@ class Reach:
         if self.tenant:
             return "whole tenant"
         if len(self.sets) == 1:
-            return f"the attribute set {next(iter(self.sets))}"
+            return format_html("the attribute set {}", isolated(next(iter(self.sets))))
         if self.sets:
-            return "the attribute sets " + ", ".join(sorted(self.sets))
+            names = format_html_join(", ", "{}", ((isolated(s),) for s in sorted(self.sets)))
+            return format_html("the attribute sets {}", names)
         return "none"
+
+
+def _the_set(name: str) -> SafeString:
+    return format_html("the attribute set {}", isolated(name))
 
 
 def _reach(grants: tuple[RoleGrant, ...], roles: set[str]) -> Reach:
@@ -208,17 +219,20 @@ class Capabilities:
         )
 
     def why_not_read_set(self, attribute_set: str) -> str:
-        return (
-            f"Your roles cover {self.definitions_read.label}, not the attribute set "
-            f"{attribute_set}. Reading it needs Attribute Definition Reader or Administrator, or "
-            f"an Attribute Assignment role, for the whole tenant or for {attribute_set}."
+        return format_html(
+            "Your roles cover {}, not the attribute set {}. Reading it needs Attribute "
+            "Definition Reader or Administrator, or an Attribute Assignment role, for the whole "
+            "tenant or for {}.",
+            self.definitions_read.label,
+            isolated(attribute_set),
+            isolated(attribute_set),
         )
 
     def why_not_write_definitions(self, attribute_set: str | None = None) -> str:
-        where = f"the attribute set {attribute_set}" if attribute_set else "an attribute set"
-        return (
-            f"Needs the Attribute Definition Administrator role for the whole tenant or for "
-            f"{where}."
+        where = _the_set(attribute_set) if attribute_set else "an attribute set"
+        return format_html(
+            "Needs the Attribute Definition Administrator role for the whole tenant or for {}.",
+            where,
         )
 
     @staticmethod
@@ -234,8 +248,10 @@ class Capabilities:
 
     @staticmethod
     def why_not_assign(attribute_set: str | None = None) -> str:
-        where = f"the attribute set {attribute_set}" if attribute_set else "the set"
-        return f"Assigning needs the Attribute Assignment Administrator role for {where}."
+        where = _the_set(attribute_set) if attribute_set else "the set"
+        return format_html(
+            "Assigning needs the Attribute Assignment Administrator role for {}.", where
+        )
 
     @staticmethod
     def why_not_entra_audit() -> str:
@@ -254,27 +270,31 @@ class Capabilities:
             "attribute definition or assignment role."
         )
         if not self.certain:
-            return f"{self._unread}read its audit log. {needs} {REFRESH_HINT}"
+            return format_html("{}read its audit log. {} {}", self._unread, needs, REFRESH_HINT)
         return needs
 
     def why_not_write_help_text(self, attribute_set: str) -> str:
         needs = self.why_not_write_definitions(attribute_set)
         if not self.certain:
-            return f"{self._unread}change its help text. {needs} {REFRESH_HINT}"
+            return format_html("{}change its help text. {} {}", self._unread, needs, REFRESH_HINT)
         return needs
 
     def why_not_read_record(self, attribute_set: str) -> str:
         reach = self.portal_log_read
         if not attribute_set:
-            return (
-                f"This record is not about any attribute set, and your roles cover "
-                f"{reach.label}. Reading it needs Attribute Log Reader or Attribute Log "
-                "Administrator, or an attribute role for the whole tenant."
+            return format_html(
+                "This record is not about any attribute set, and your roles cover {}. Reading "
+                "it needs Attribute Log Reader or Attribute Log Administrator, or an attribute "
+                "role for the whole tenant.",
+                reach.label,
             )
-        return (
-            f"This is about the attribute set {attribute_set}, and your roles cover "
-            f"{reach.label}. Reading it needs Attribute Log Reader or Attribute Log "
-            f"Administrator, or an attribute role for the whole tenant or for {attribute_set}."
+        return format_html(
+            "This is about the attribute set {}, and your roles cover {}. Reading it needs "
+            "Attribute Log Reader or Attribute Log Administrator, or an attribute role for the "
+            "whole tenant or for {}.",
+            isolated(attribute_set),
+            reach.label,
+            isolated(attribute_set),
         )
 
     @staticmethod

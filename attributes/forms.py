@@ -123,9 +123,11 @@ class AttributeSetEditForm(PortalForm):
             f"1 to 500, and not below the {in_use} active attributes the set has. "
             "Leave empty for no limit of its own."
         )
+        _note_hidden_characters(self)
 
-    def clean_description(self) -> str:
-        return _checked_description(self.cleaned_data["description"])
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        return _checked_if_changed(self)
 
     def clean_max_attributes(self) -> int | None:
         value: int | None = self.cleaned_data["max_attributes"]
@@ -138,6 +140,24 @@ def _checked_description(value: str) -> str:
     if errors := validators.description_errors(value):
         raise forms.ValidationError(errors)
     return value
+
+
+def _note_hidden_characters(form: forms.Form) -> None:
+    """A description from Graph may hold characters the portal's rules refuse; the field
+    says which, so that a person can see and remove them."""
+    if note := validators.hidden_characters_note(str(form.initial.get("description") or "")):
+        form.fields["description"].help_text = note
+
+
+def _checked_if_changed(form: forms.Form) -> dict[str, Any]:
+    """The description's rules apply to what a person changes: one saved unchanged (it came
+    from Graph, possibly from another tool) is accepted as it is."""
+    data = form.cleaned_data
+    description = data.get("description")
+    if description is not None and description != data.get("seen_description"):
+        for error in validators.description_errors(description):
+            form.add_error("description", error)
+    return data
 
 
 class DefinitionCreateForm(PortalForm):
@@ -257,13 +277,16 @@ class DefinitionEditForm(PortalForm):
     seen_description = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
 
     def __init__(self, *args: Any, definition: Definition, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"description": definition.description})
         super().__init__(*args, **kwargs)
         self.definition = definition
         if not definition.use_predefined_only:
             del self.fields["allow_other_values"]
+        _note_hidden_characters(self)
 
-    def clean_description(self) -> str:
-        return _checked_description(self.cleaned_data["description"])
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        return _checked_if_changed(self)
 
 
 class AddValuesForm(PortalForm):
@@ -341,3 +364,15 @@ class HelpTextForm(PortalForm):
         "never changes the attribute in Entra. Leave empty to remove it.",
     )
     reason = ReasonField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if note := validators.hidden_characters_note(str(self.initial.get("text") or "")):
+            self.fields["text"].help_text = note
+
+    def clean_text(self) -> str:
+        text: str = self.cleaned_data["text"]
+        # Line breaks and tabs are fine in help text; other invisible characters are not.
+        if errors := validators.text_errors(text, what="help text", allowed="\n\r\t"):
+            raise forms.ValidationError(errors)
+        return text

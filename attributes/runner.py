@@ -26,6 +26,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from attributes.access import graph_refusal
@@ -33,6 +34,7 @@ from attributes.actions import StaleEdit
 from attributes.audit import Actor
 from portal.auth.client import graph_for
 from portal.graph import Forbidden, GraphError, SignInRequired
+from portal.isolation import isolated
 from portal.types import PortalRequest
 
 
@@ -93,7 +95,8 @@ def run_action[T](
         result = action(actor=Actor.from_request(request), **arguments)
     except StaleEdit as stale_edit:
         messages.warning(
-            request, f"{stale_edit} Its current state is shown; check it and try again."
+            request,
+            format_html("{} Its current state is shown; check it and try again.", str(stale_edit)),
         )
         return redirect(stale or (then(stale_edit.current) if callable(then) else then))
     except GraphError as error:
@@ -120,12 +123,14 @@ def graph_error_to_form(
     its message), or to the form as a whole, with what to do and the request-id."""
     if isinstance(error, SignInRequired):
         raise error
-    message = error.message
-    if error.code:
-        message += f" ({error.code})"
-    message += f" {error.needed or error.advice}"
-    if error.request_id:
-        message += f" Request id for support: {error.request_id}."
+    # Graph's message can quote the values it refused, so it is shown isolated.
+    message = format_html(
+        "{}{} {}{}",
+        isolated(error.message),
+        f" ({error.code})" if error.code else "",
+        error.needed or error.advice,
+        format_html(" Request id for support: {}.", error.request_id) if error.request_id else "",
+    )
     lowered = error.message.casefold()
     for name, graph_names in (fields or {}).items():
         if name in form.fields and any(
@@ -143,6 +148,8 @@ def graph_error_to_form(
 class Review:
     """What a person confirms before a change that can never be undone."""
 
+    # The browser tab's title (plain text), and the page's heading (which may quote values).
+    page_title: str
     title: str
     # The line that says what is permanent, then each permanent choice spelled out.
     warning: str

@@ -34,9 +34,9 @@ def _invisible(char: str) -> bool:
 def _shown(chars: Iterable[str]) -> str:
     names = []
     for char in sorted(set(chars)):
-        if char.isspace():
+        if char == " ":
             names.append("spaces")
-        elif _invisible(char):
+        elif _invisible(char) or char.isspace():
             names.append(f"U+{ord(char):04X}")
         else:
             names.append(char)
@@ -77,12 +77,38 @@ def new_name_errors(
     return name_errors(value, what=what) or unique_name_errors(value, existing(), what=among)
 
 
+# Direction marks only set the direction of what is next to them; they never reorder text.
+_DIRECTION_MARKS = "\u200e\u200f"
+
+
+def _hidden(value: str, *, allowed: str = "") -> list[str]:
+    return [c for c in value if _invisible(c) and c not in _DIRECTION_MARKS + allowed]
+
+
+def text_errors(value: str, *, what: str, allowed: str = "") -> list[str]:
+    """Free text a person types: no invisible characters, which can reorder or hide text."""
+    if hidden := _hidden(value, allowed=allowed):
+        return [
+            f"The {what} contains {_shown(hidden)}, invisible characters that can reorder or "
+            "hide text around them; remove them."
+        ]
+    return []
+
+
+def hidden_characters_note(value: str) -> str:
+    """Tells a person which invisible characters a text from Graph holds ("" if none)."""
+    if hidden := _hidden(value):
+        return (
+            f"It holds invisible characters ({_shown(hidden)}). Saved unchanged, it keeps them; "
+            "to change it, remove them."
+        )
+    return ""
+
+
 def description_errors(value: str) -> list[str]:
     if len(value) > DESCRIPTION_MAX:
         return [f"The description is {len(value)} characters long; the limit is {DESCRIPTION_MAX}."]
-    if any(_invisible(c) and c not in "\u200e\u200f" for c in value):
-        return ["The description contains control characters; remove them."]
-    return []
+    return text_errors(value, what="description")
 
 
 def max_attributes_errors(value: int | None, *, in_use: int = 0) -> list[str]:

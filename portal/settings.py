@@ -124,6 +124,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
             ],
+            # |bdi and |isolated: every value from Graph or from people is shown isolated.
+            "builtins": ["portal.templatetags.isolation"],
         },
     },
 ]

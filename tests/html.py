@@ -151,3 +151,35 @@ class Html(Node):
     def form_errors(self) -> list[str]:
         """Errors about a form as a whole."""
         return [li.text() for li in self.css("ul.errorlist.nonfield li")]
+
+
+# Bidirectional controls that reorder the text after them until they are closed.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# A run between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE is isolated, whatever it holds.
+_ISOLATED_RUN = re.compile("\u2068[^\u2068\u2069]*\u2069")
+
+
+def unisolated_bidi(page: Html) -> list[str]:
+    """Every piece of text holding a bidi control that is not isolated: inside <bdi> in
+    the body, or between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE where markup
+    cannot go (<title>, <option>). Returns the offending texts with where they are."""
+    found = []
+    for element in page.element.iter():
+        if not isinstance(element.tag, str):
+            continue
+        for text, owner in ((element.text, element), (element.tail, element.getparent())):
+            # A form control's own text sits in its own box and cannot reorder the page.
+            if (
+                not text
+                or not BIDI_CONTROLS & set(text)
+                or owner is None
+                or owner.tag == "textarea"
+            ):
+                continue
+            if owner.tag in {"title", "option"}:
+                if not BIDI_CONTROLS & set(_ISOLATED_RUN.sub("", text)):
+                    continue
+            elif any(a.tag == "bdi" for a in [owner, *owner.iterancestors()]):
+                continue
+            found.append(f"<{owner.tag}> {text.strip()[:60]!r}")
+    return found

@@ -16,12 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.html import format_html
+
 
 class StaleEdit(Exception):
     """Someone changed the object since the person loaded it; `current` is the fresh state."""
 
     def __init__(self, current: Any, what: str) -> None:
-        super().__init__(f"{what} was changed by someone else while you were editing it.")
+        # `what` names the object, its value isolated (portal.isolation): people read this.
+        super().__init__(
+            format_html("{} was changed by someone else while you were editing it.", what)
+        )
         self.current = current
         self.what = what
 

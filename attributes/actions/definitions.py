@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django.utils.html import format_html, format_html_join
+
 from attributes import directory
 from attributes.actions import StaleEdit, fields_match
 from attributes.audit import Actor, Target, applied_check, record_change
 from attributes.directory import AVAILABLE, DEFINITIONS, DEPRECATED, AllowedValue, Definition
 from attributes.models import Action, AuditRecord, TargetType
 from portal.graph import GraphClient, NotFound, segment
+from portal.isolation import isolated
 
 # Adding several predefined values in one PATCH needs OData 4.01 delta syntax.
 DELTA_HEADERS = {"OData-Version": "4.01"}
@@ -112,7 +115,7 @@ def update_definition(
 ) -> Definition:
     """Changes the description, or relaxes "predefined values only" (one way)."""
     if current.as_audit() != seen.as_audit():
-        raise StaleEdit(current, f"The attribute {seen.name}")
+        raise StaleEdit(current, format_html("The attribute {}", isolated(seen.name)))
     body: dict[str, Any] = {}
     if description != current.description:
         body["description"] = description or None
@@ -145,7 +148,7 @@ def set_definition_status(
     """Deactivates (status Deprecated) or reactivates a definition; assignments stay."""
     status = AVAILABLE if active else DEPRECATED
     if current.status == status:
-        raise StaleEdit(current, f"The attribute {current.name}")
+        raise StaleEdit(current, format_html("The attribute {}", isolated(current.name)))
     updated = replace(current, status=status)
     path = _path(current)
     with record_change(
@@ -167,7 +170,8 @@ def add_values(
     """Adds predefined values: one with a POST, several in one `allowedValues@delta` PATCH."""
     already = {v.id for v in current.allowed_values}
     if clash := [v for v in values if v in already]:
-        raise StaleEdit(current, f"The values {', '.join(clash)} of {current.name}")
+        names = format_html_join(", ", "{}", ((isolated(v),) for v in clash))
+        raise StaleEdit(current, format_html("The values {} of {}", names, isolated(current.name)))
     new = [{"id": v, "isActive": True} for v in values]
     path = _path(current)
     with record_change(
@@ -218,7 +222,9 @@ def set_value_active(
     if existing is None:
         raise ValueError(f"{value!r} is not a predefined value of {current.name}.")
     if existing.is_active == active:
-        raise StaleEdit(current, f"The value {value!r} of {current.name}")
+        raise StaleEdit(
+            current, format_html("The value {} of {}", isolated(value), isolated(current.name))
+        )
     path = _path(current)
     with record_change(
         actor=actor,

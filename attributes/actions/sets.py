@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django.utils.html import format_html
+
 from attributes import directory
 from attributes.actions import StaleEdit, fields_match
 from attributes.audit import Actor, Target, applied_check, record_change
 from attributes.directory import SETS, AttributeSet
 from attributes.models import Action, AuditRecord, TargetType
 from portal.graph import GraphClient, NotFound, segment
+from portal.isolation import isolated
 
 
 def _target(name: str) -> Target:
@@ -58,7 +61,7 @@ def update_set(
 ) -> AttributeSet:
     """Changes a set's description and maximum, unless it changed since the person saw it."""
     if current != seen:
-        raise StaleEdit(current, f"The attribute set {seen.id}")
+        raise StaleEdit(current, format_html("The attribute set {}", isolated(seen.id)))
     updated = replace(current, description=description, max_attributes=max_attributes)
     if updated == current:
         return current

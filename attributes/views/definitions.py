@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from attributes import access, directory, validators
@@ -35,6 +35,7 @@ from attributes.models import HelpText
 from attributes.runner import Review, confirm_step, run_action
 from portal.auth.client import graph_for
 from portal.htmx import template_for
+from portal.isolation import isolated
 from portal.types import PortalRequest
 
 
@@ -71,15 +72,17 @@ def _review(attribute_set: AttributeSet, data: dict[str, Any]) -> Review:
     )
     per_object = "multiple" if data["is_collection"] else "a single value"
     return Review(
-        title=f"Create the attribute “{name}” in {attribute_set.id}?",
+        page_title="Review the new attribute",
+        title=format_html(
+            "Create the attribute “{}” in {}?", isolated(name), isolated(attribute_set.id)
+        ),
         warning="These choices are permanent. Attributes can be deactivated but never deleted "
         "or renamed.",
         permanent=[
             format_html(
-                "Name: <strong>{}</strong> (its id will be <code>{}_{}</code>)",
-                name,
-                attribute_set.id,
-                name,
+                "Name: <strong>{}</strong> (its id will be <code>{}</code>)",
+                isolated(name),
+                isolated(f"{attribute_set.id}_{name}"),
             ),
             format_html("Type: <strong>{}</strong>", data["type"]),
             format_html("Values per object: <strong>{}</strong>", per_object),
@@ -95,7 +98,7 @@ def _review(attribute_set: AttributeSet, data: dict[str, Any]) -> Review:
             ("Reason", data["reason"]),
         ],
         note="Predefined values can be deactivated later, never removed." if values else "",
-        confirm=f"Create {name}",
+        confirm=format_html("Create {}", isolated(name)),
         breadcrumbs=[
             ("Attribute sets", reverse("attributes:set_list")),
             (attribute_set.id, reverse("attributes:set_detail", kwargs={"name": attribute_set.id})),
@@ -142,8 +145,10 @@ def definition_create(request: PortalRequest, set_name: str) -> HttpResponse:
                 request,
                 create_definition,
                 form=form,
-                done=lambda created: (
-                    f"The attribute {created.name} was created in {attribute_set.id}."
+                done=lambda created: format_html(
+                    "The attribute {} was created in {}.",
+                    isolated(created.name),
+                    isolated(attribute_set.id),
                 ),
                 then=_detail_url,
                 attribute_set=attribute_set.id,
@@ -261,7 +266,7 @@ def definition_edit(request: PortalRequest, set_name: str, name: str) -> HttpRes
             request,
             update_definition,
             form=form,
-            done=f"The attribute {name} was updated.",
+            done=format_html("The attribute {} was updated.", isolated(name)),
             then=_detail_url,
             current=definition,
             seen=replace(definition, description=data["seen_description"]),
@@ -286,7 +291,12 @@ def values_add(request: PortalRequest, set_name: str, name: str) -> HttpResponse
             request,
             add_values,
             form=form,
-            done=f"Added {len(values)} predefined value{pluralize(values)}: {', '.join(values)}.",
+            done=format_html(
+                "Added {} predefined value{}: {}.",
+                len(values),
+                pluralize(values),
+                format_html_join(", ", "{}", ((isolated(v),) for v in values)),
+            ),
             then=_detail_url,
             current=definition,
             values=values,
@@ -304,12 +314,18 @@ def value_status(request: PortalRequest, set_name: str, name: str) -> HttpRespon
     definition = access.definition_for(request, set_name, name, write=True)
     form = ValueStatusForm(request.POST)
     if not form.is_valid() or definition.value(form.cleaned_data["value"]) is None:
-        raise Http404(f"This is not a predefined value of {definition.name}.")
+        raise Http404(
+            format_html("This is not a predefined value of {}.", isolated(definition.name))
+        )
     value, active = form.cleaned_data["value"], form.cleaned_data["active"]
+    # repr() shows a NUL or a newline as \x00 or \n, so the message names the value exactly.
     if active:
-        done = f"The value {value!r} was reactivated."
+        done = format_html("The value {} was reactivated.", isolated(repr(value)))
     else:
-        done = f"The value {value!r} was deactivated. Objects that already hold it keep it."
+        done = format_html(
+            "The value {} was deactivated. Objects that already hold it keep it.",
+            isolated(repr(value)),
+        )
     # A one-click change without a form: a refusal from Graph is shown as an error page.
     return run_action(
         request,
@@ -337,7 +353,11 @@ def definition_status(request: PortalRequest, set_name: str, name: str) -> HttpR
             request,
             set_definition_status,
             form=form,
-            done=f"The attribute {name} was {verb}. Existing assignments were not changed.",
+            done=format_html(
+                "The attribute {} was {}. Existing assignments were not changed.",
+                isolated(name),
+                verb,
+            ),
             then=_detail_url,
             current=definition,
             active=activate,

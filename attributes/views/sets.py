@@ -19,6 +19,7 @@ from attributes.models import HelpText
 from attributes.runner import Review, confirm_step, run_action
 from portal.auth.client import graph_for
 from portal.htmx import template_for
+from portal.isolation import isolated
 from portal.types import PortalRequest
 
 STATUS_FILTERS = ("active", "deactivated", "all")
@@ -76,13 +77,14 @@ def check_set_name(request: PortalRequest) -> HttpResponse:
 def _review(data: dict[str, Any]) -> Review:
     name = data["name"]
     return Review(
-        title=f"Create the attribute set “{name}”?",
+        page_title="Review the new attribute set",
+        title=format_html("Create the attribute set “{}”?", isolated(name)),
         warning="This cannot be undone.",
         permanent=[
             format_html(
                 "The name <strong>{}</strong> can never be changed, and the set can never be "
                 "deleted. Entra keeps at most {} attribute sets.",
-                name,
+                isolated(name),
                 validators.SETS_PER_TENANT,
             )
         ],
@@ -92,7 +94,7 @@ def _review(data: dict[str, Any]) -> Review:
             ("Maximum attributes", data["max_attributes"] or "no maximum of its own"),
             ("Reason", data["reason"]),
         ],
-        confirm=f"Create {name}",
+        confirm=format_html("Create {}", isolated(name)),
         breadcrumbs=[("Attribute sets", reverse("attributes:set_list"))],
     )
 
@@ -119,7 +121,9 @@ def set_create(request: PortalRequest) -> HttpResponse:
                 create_set,
                 form=form,
                 fields={"name": ("id", "name")},
-                done=lambda created: f"The attribute set {created.id} was created.",
+                done=lambda created: format_html(
+                    "The attribute set {} was created.", isolated(created.id)
+                ),
                 then=_set_url,
                 name=data["name"],
                 description=data["description"],
@@ -152,7 +156,7 @@ def set_edit(request: PortalRequest, name: str) -> HttpResponse:
             update_set,
             form=form,
             fields={"max_attributes": ("maxAttributesPerSet",)},
-            done=f"The attribute set {current.id} was updated.",
+            done=format_html("The attribute set {} was updated.", isolated(current.id)),
             then=_set_url,
             stale=request.path,
             current=current,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils.html import strip_tags
 
 from attributes.capabilities import (
     ASSIGNMENT_ADMINISTRATOR,
@@ -32,7 +33,9 @@ def test_a_set_scoped_role_reaches_only_its_set_whatever_the_case() -> None:
     assert lead.assignments_write.allows("engineering")
     assert not lead.assignments_write.allows("Marketing")
     assert not lead.assignments_write.allows(None)
-    assert lead.assignments_write.label == "the attribute set Engineering"
+    assert strip_tags(lead.assignments_write.label) == "the attribute set Engineering"
+    # The set's name is isolated, so a bidi override in it cannot reorder the sentence.
+    assert "<bdi>Engineering</bdi>" in lead.assignments_write.label
 
 
 def test_a_tenant_wide_assignment_beats_a_set_scoped_one() -> None:
@@ -90,10 +93,10 @@ def test_other_attribute_roles_read_the_log_of_their_sets_only() -> None:
 
 def test_refusals_name_the_role_and_the_scope() -> None:
     lead = caps((ASSIGNMENT_ADMINISTRATOR, ENGINEERING))
-    assert "not the attribute set Marketing" in lead.why_not_read_set("Marketing")
-    assert "for the whole tenant or for Marketing" in lead.why_not_read_set("Marketing")
-    assert "the attribute set Marketing" in lead.why_not_write_definitions("Marketing")
-    assert "about the attribute set Marketing" in lead.why_not_read_record("Marketing")
+    assert "not the attribute set Marketing" in strip_tags(lead.why_not_read_set("Marketing"))
+    assert "or for Marketing" in strip_tags(lead.why_not_read_set("Marketing"))
+    assert "the attribute set Marketing" in strip_tags(lead.why_not_write_definitions("Marketing"))
+    assert "about the attribute set Marketing" in strip_tags(lead.why_not_read_record("Marketing"))
     assert "not about any attribute set" in lead.why_not_read_record("")
 
 
@@ -105,4 +108,4 @@ def test_capabilities_survive_the_session_round_trip() -> None:
 def test_an_empty_reach_is_false_and_says_none() -> None:
     assert not Reach()
     assert Reach().label == "none"
-    assert Reach(sets=frozenset({"B", "A"})).label == "the attribute sets A, B"
+    assert strip_tags(Reach(sets=frozenset({"B", "A"})).label) == "the attribute sets A, B"

@@ -96,7 +96,7 @@ def test_the_lead_sees_only_the_engineering_set(lee: Client) -> None:
     assert not page.by_test_id("tenant-limits")
     marketing = lee.get("/sets/Marketing/")
     assert marketing.status_code == 403
-    assert "not the attribute set Marketing" in marketing.content.decode()
+    assert "not the attribute set Marketing" in Html(marketing).text()
 
 
 def test_the_lead_can_read_engineering_but_not_define(lee: Client) -> None:
@@ -588,8 +588,8 @@ def test_deactivation_shows_its_impact_then_keeps_assignments(
         "GET", f"/users/{holder}", params={"$select": "customSecurityAttributes"}
     ).json()
     assert "ProjectDate" in still["customSecurityAttributes"]["Engineering"]
-    reactivate = ada.get("/sets/Engineering/attributes/ProjectDate/status").content.decode()
-    assert "Reactivate ProjectDate" in reactivate
+    reactivate = Html(ada.get("/sets/Engineering/attributes/ProjectDate/status"))
+    assert "Reactivate ProjectDate" in reactivate.text()
     assert ada.post("/sets/Engineering/attributes/ProjectDate/status", {}).status_code == 302
     assert _definition(graph_as, "Engineering_ProjectDate")["status"] == "Available"
 

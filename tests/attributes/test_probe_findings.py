@@ -17,7 +17,8 @@ from django.test import Client
 from attributes.models import Action, AuditRecord, HelpText, Outcome
 from emulator.harness import EmulatorProcess
 from emulator.tenant import demo
-from tests.html import Html, Node
+from portal.models import User
+from tests.html import Html, Node, unisolated_bidi
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -258,3 +259,76 @@ def test_removed_roles_stop_opening_the_audit_log_within_minutes(
 def test_the_home_page_says_how_long_roles_are_kept(ada: Client) -> None:
     note = Html(ada.get("/")).by_test_id("roles-read-at")[0].text()
     assert "read again when more than 5 minutes old" in note
+
+
+# Bidi override characters were shown raw ---------------------------------------------------
+
+OVERRIDE = "Team \u202eretaeper\u202c end"
+
+
+@pytest.fixture
+def hostile_tenant(ada: Client, graph_as: GraphAs) -> None:
+    """Bidi overrides wherever a value can come from: Graph, other tools, and people."""
+    definitions = "/directory/customSecurityAttributeDefinitions"
+    graph_as("PATCH", "/directory/attributeSets/Engineering", json={"description": OVERRIDE})
+    graph_as("PATCH", f"{definitions}/Engineering_Project", json={"description": OVERRIDE})
+    _add_value(graph_as, "\u202eZap")
+    # Written by another tool, or before the form refused them:
+    HelpText.objects.create(
+        definition_id="Engineering_Project", text=OVERRIDE, updated_by="\u202eother@tool"
+    )
+    User.objects.filter(user_principal_name=demo.ADA.user_principal_name).update(
+        display_name="Ada \u202enimda"
+    )
+    ada.post(
+        f"{PROJECT}edit", {"description": "x", "seen_description": OVERRIDE, "reason": OVERRIDE}
+    )
+
+
+@pytest.mark.usefixtures("hostile_tenant")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/sets/",
+        "/sets/Engineering/",
+        "/sets/Engineering/edit",
+        PROJECT,
+        f"{PROJECT}status",
+        "/audit/",
+        "/audit/object/definition/Engineering_Project",
+        "/audit/object/attributeSet/Engineering",
+    ],
+)
+def test_text_from_graph_or_people_is_isolated_on_every_page(ada: Client, url: str) -> None:
+    page = Html(ada.get(url))
+    assert unisolated_bidi(page) == []
+
+
+@pytest.mark.usefixtures("hostile_tenant")
+def test_an_audit_records_page_isolates_what_it_shows(ada: Client) -> None:
+    seq = AuditRecord.objects.latest("seq").seq
+    assert unisolated_bidi(Html(ada.get(f"/audit/{seq}"))) == []
+
+
+def test_help_text_refuses_bidi_overrides_at_the_field(ada: Client) -> None:
+    response = ada.post(f"{PROJECT}help", {"text": OVERRIDE})
+    errors = Html(response).field_errors("text", form="help")
+    assert any("U+202E" in error for error in errors), errors
+    assert not HelpText.objects.exists()
+
+
+def test_an_unchanged_description_holding_an_override_can_be_saved(
+    ada: Client, graph_as: GraphAs
+) -> None:
+    definitions = "/directory/customSecurityAttributeDefinitions"
+    graph_as("PATCH", f"{definitions}/Engineering_Project", json={"description": OVERRIDE})
+    page = Html(ada.get(PROJECT))
+    # The invisible characters are shown, so that a person can find and remove them.
+    assert "U+202E" in page.one("#field-edit_description").text()
+    response = ada.post(
+        f"{PROJECT}edit",
+        {"description": OVERRIDE, "seen_description": OVERRIDE, "allow_other_values": "on"},
+    )
+    assert response.status_code == 302
+    assert _definition(graph_as)["usePreDefinedValuesOnly"] is False

@@ -65,7 +65,8 @@ def test_descriptions_allow_128_characters_and_direction_marks_only() -> None:
     assert validators.description_errors("d" * 128) == []
     assert validators.description_errors("Hebrew \u200f mark") == []
     assert "129 characters" in validators.description_errors("d" * 129)[0]
-    assert "control characters" in validators.description_errors("tab\there")[0]
+    assert "U+0009" in validators.description_errors("tab\there")[0]
+    assert "U+202E" in validators.description_errors("evil \u202e")[0]
 
 
 @pytest.mark.parametrize(

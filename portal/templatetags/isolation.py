@@ -1,0 +1,22 @@
+"""`|bdi` and `|isolated`, built into every template (TEMPLATES' builtins): see portal.isolation."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString
+
+from portal.isolation import isolated, isolated_text
+
+register = template.Library()
+
+
+@register.filter(name="bdi")
+def bdi(value: object) -> SafeString:
+    """Text from Graph or from a person, in HTML: `{{ set.description|bdi }}`."""
+    return isolated(value)
+
+
+@register.filter(name="isolated")
+def isolated_filter(value: object) -> str:
+    """The same where markup cannot go: `<title>{{ name|isolated }}</title>`."""
+    return isolated_text(value)
