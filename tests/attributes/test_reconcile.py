@@ -1,0 +1,84 @@
+"""audit_reconcile finds the actor's token cache directly.
+
+The work is counted in the emulator's request log (Graph and token endpoint alike), so a
+regression to trying every session shows as calls, not as seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from attributes.audit import Actor, Target, append
+from attributes.models import Action, AuditRecord, Outcome, TargetType
+from attributes.reconcile import MAX_SESSIONS_PER_ACTOR, reconcile_pending
+from emulator.harness import EmulatorProcess
+from emulator.tenant import demo
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SignedIn = Callable[[str], Client]
+ADA = next(a for a in demo.DEMO_ACCOUNTS if a.user_principal_name.startswith("ada"))
+ACTOR = Actor(tenant_id=demo.TENANT_ID, object_id=ADA.object_id, upn=ADA.user_principal_name)
+NOW = timedelta(0)
+
+
+def _pending(description: str = "Never applied") -> AuditRecord:
+    return append(
+        actor=ACTOR,
+        action=Action.SET_UPDATED,
+        target=Target(TargetType.ATTRIBUTE_SET, "Engineering", "Engineering"),
+        attribute_set="Engineering",
+        attribute="",
+        before=None,
+        after={"description": description},
+        reason="",
+        job_id="",
+    )
+
+
+def _calls_during(emu: EmulatorProcess, work: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """What `work` returned, and the emulator requests it caused as "kind path"."""
+    log = emu.requests_log()
+    since = log[-1]["seq"] if log else 0
+    result = work()
+    return result, [f"{e['kind']} {e['path']}" for e in emu.requests_log(since)]
+
+
+def _outcomes() -> list[str]:
+    return list(AuditRecord.objects.order_by("seq").values_list("outcome", flat=True))
+
+
+def test_the_live_session_is_found_among_twenty_dead_ones_in_two_calls(
+    emu: EmulatorProcess, signed_in: SignedIn
+) -> None:
+    for _ in range(20):
+        signed_in(ADA.user_principal_name)
+    emu.revoke_tokens(ADA.user_principal_name)
+    signed_in(ADA.user_principal_name)
+    _pending()
+    tally, calls = _calls_during(emu, lambda: reconcile_pending(older_than=NOW))
+    assert tally[Outcome.FAILED] == 1
+    # The newest session answers with its cached token: one read of the set. Trying the
+    # dead ones first cost a Graph call and a refused refresh each, 41 in all.
+    assert len(calls) <= 2, calls
+
+
+def test_dead_sessions_are_tried_once_per_run_and_only_a_few(
+    emu: EmulatorProcess, signed_in: SignedIn
+) -> None:
+    for _ in range(6):
+        signed_in(ADA.user_principal_name)
+    emu.revoke_tokens(ADA.user_principal_name)
+    _pending("first")
+    _pending("second")
+    tally, calls = _calls_during(emu, lambda: reconcile_pending(older_than=NOW))
+    assert tally[Outcome.UNKNOWN] == 2
+    # Each dead session costs its Graph call (401) and the refused refresh, and then
+    # nothing more: not for the rest of this record, not for the next one.
+    assert len(calls) == 2 * MAX_SESSIONS_PER_ACTOR, calls
+    assert sum(c.startswith("token ") for c in calls) == MAX_SESSIONS_PER_ACTOR
