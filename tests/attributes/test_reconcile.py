@@ -1,4 +1,4 @@
-"""audit_reconcile finds the actor's token cache directly.
+"""audit_reconcile finds the actor's token cache directly and stays within its budget.
 
 The work is counted in the emulator's request log (Graph and token endpoint alike), so a
 regression to trying every session shows as calls, not as seconds.
@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from io import StringIO
 from typing import Any
+from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
 from attributes.audit import Actor, Target, append
@@ -82,3 +85,70 @@ def test_dead_sessions_are_tried_once_per_run_and_only_a_few(
     # nothing more: not for the rest of this record, not for the next one.
     assert len(calls) == 2 * MAX_SESSIONS_PER_ACTOR, calls
     assert sum(c.startswith("token ") for c in calls) == MAX_SESSIONS_PER_ACTOR
+
+
+def test_a_deadline_already_passed_settles_nothing_and_says_what_is_left(
+    emu: EmulatorProcess, signed_in: SignedIn
+) -> None:
+    signed_in(ADA.user_principal_name)
+    for n in range(3):
+        _pending(f"change {n}")
+    tally, calls = _calls_during(
+        emu, lambda: reconcile_pending(older_than=NOW, budget=timedelta(0), clock=lambda: 100.0)
+    )
+    assert calls == []
+    assert tally == {
+        Outcome.SUCCEEDED: 0,
+        Outcome.FAILED: 0,
+        Outcome.UNKNOWN: 0,
+        Outcome.PENDING: 3,
+    }
+    assert _outcomes() == [Outcome.PENDING] * 3
+
+
+def test_a_generous_budget_settles_them_all(emu: EmulatorProcess, signed_in: SignedIn) -> None:
+    signed_in(ADA.user_principal_name)
+    for n in range(3):
+        _pending(f"change {n}")
+    tally = reconcile_pending(older_than=NOW, budget=timedelta(minutes=5))
+    assert (tally[Outcome.FAILED], tally[Outcome.PENDING]) == (3, 0)
+    assert _outcomes() == [Outcome.FAILED] * 3
+
+
+def test_time_spent_on_one_record_counts_against_the_next(
+    emu: EmulatorProcess, signed_in: SignedIn
+) -> None:
+    signed_in(ADA.user_principal_name)
+    _pending("first")
+    _pending("second")
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    def slow_read(graph: Any, record: AuditRecord) -> bool | None:
+        # As if each Graph read took 12 s: the first answer arrives after the 10 s budget
+        # (and still counts), so the second record is left for the next run.
+        if graph is not None:
+            now[0] += 12.0
+        return real_is_applied(graph, record)
+
+    from attributes import reconcile
+
+    real_is_applied = reconcile.is_applied
+    with mock.patch.object(reconcile, "is_applied", slow_read):
+        tally = reconcile_pending(older_than=NOW, budget=timedelta(seconds=10), clock=clock)
+    assert (tally[Outcome.FAILED], tally[Outcome.PENDING]) == (1, 1)
+    assert _outcomes() == [Outcome.FAILED, Outcome.PENDING]
+
+
+def test_the_command_reports_the_records_its_budget_left(
+    emu: EmulatorProcess, signed_in: SignedIn
+) -> None:
+    signed_in(ADA.user_principal_name)
+    _pending()
+    _pending()
+    out = StringIO()
+    call_command("audit_reconcile", "--older-than", "0", "--budget-seconds", "0", stdout=out)
+    assert "2 pending audit records were left for the next run" in out.getvalue()
+    assert _outcomes() == [Outcome.PENDING] * 2
