@@ -1,4 +1,5 @@
-"""audit_reconcile finds the actor's token cache directly and stays within its budget.
+"""audit_reconcile finds the actor's token cache directly, stays within its budget, and
+settles everything a crashed process left when `make demo` and `make serve` start.
 
 The work is counted in the emulator's request log (Graph and token endpoint alike), so a
 regression to trying every session shows as calls, not as seconds.
@@ -6,15 +7,19 @@ regression to trying every session shows as calls, not as seconds.
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Callable
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from attributes.audit import Actor, Target, append
 from attributes.models import Action, AuditRecord, Outcome, TargetType
@@ -28,6 +33,7 @@ SignedIn = Callable[[str], Client]
 ADA = next(a for a in demo.DEMO_ACCOUNTS if a.user_principal_name.startswith("ada"))
 ACTOR = Actor(tenant_id=demo.TENANT_ID, object_id=ADA.object_id, upn=ADA.user_principal_name)
 NOW = timedelta(0)
+MAKEFILE = Path(__file__).resolve().parents[2] / "Makefile"
 
 
 def _pending(description: str = "Never applied") -> AuditRecord:
@@ -152,3 +158,31 @@ def test_the_command_reports_the_records_its_budget_left(
     call_command("audit_reconcile", "--older-than", "0", "--budget-seconds", "0", stdout=out)
     assert "2 pending audit records were left for the next run" in out.getvalue()
     assert _outcomes() == [Outcome.PENDING] * 2
+
+
+def _recipe(target: str) -> list[str]:
+    """The shell commands of a Makefile target's recipe, continuation lines joined."""
+    text = MAKEFILE.read_text()
+    match = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", text, re.MULTILINE)
+    assert match, f"no recipe for {target}"
+    joined = re.sub(r"\\\n\s*", " ", match.group(1))
+    return [part.strip() for part in joined.split(";") if part.strip()]
+
+
+@pytest.mark.parametrize(("target", "server"), [("demo", "runserver"), ("serve", "gunicorn")])
+def test_start_up_settles_a_record_pending_for_seconds(
+    target: str, server: str, emu: EmulatorProcess, signed_in: SignedIn
+) -> None:
+    commands = _recipe(target)
+    reconcile = next(i for i, c in enumerate(commands) if "manage.py audit_reconcile" in c)
+    assert reconcile < next(i for i, c in enumerate(commands) if server in c)
+    arguments = shlex.split(commands[reconcile].split("manage.py audit_reconcile", 1)[1])
+
+    signed_in(ADA.user_principal_name)
+    # Written by a process that crashed a few seconds before this start-up.
+    with mock.patch.object(timezone, "now", return_value=timezone.now() - timedelta(seconds=5)):
+        record = _pending()
+    out = StringIO()
+    call_command("audit_reconcile", *arguments, stdout=out)
+    record.refresh_from_db()
+    assert record.outcome == Outcome.FAILED, out.getvalue()
