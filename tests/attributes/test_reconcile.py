@@ -93,6 +93,22 @@ def test_dead_sessions_are_tried_once_per_run_and_only_a_few(
     assert sum(c.startswith("token ") for c in calls) == MAX_SESSIONS_PER_ACTOR
 
 
+READ_SET = {"method": "GET", "path": r"/directory/attributeSets/Engineering$"}
+
+
+def test_a_graph_failure_is_not_retried_with_the_actors_other_sessions(
+    emu: EmulatorProcess, signed_in: SignedIn
+) -> None:
+    signed_in(ADA.user_principal_name)
+    signed_in(ADA.user_principal_name)
+    _pending()
+    emu.set_faults(rules=[{**READ_SET, "status": 503, "count": 5}])
+    tally, calls = _calls_during(emu, lambda: reconcile_pending(older_than=NOW))
+    # Graph's refusal is about the actor or Graph, not the session: one call decides.
+    assert tally[Outcome.UNKNOWN] == 1
+    assert calls == ["graph /directory/attributeSets/Engineering"]
+
+
 def test_a_deadline_already_passed_settles_nothing_and_says_what_is_left(
     emu: EmulatorProcess, signed_in: SignedIn
 ) -> None:
@@ -146,6 +162,31 @@ def test_time_spent_on_one_record_counts_against_the_next(
         tally = reconcile_pending(older_than=NOW, budget=timedelta(seconds=10), clock=clock)
     assert (tally[Outcome.FAILED], tally[Outcome.PENDING]) == (1, 1)
     assert _outcomes() == [Outcome.FAILED, Outcome.PENDING]
+
+
+def test_a_graph_failure_after_the_deadline_leaves_the_record_pending(
+    emu: EmulatorProcess, signed_in: SignedIn
+) -> None:
+    signed_in(ADA.user_principal_name)
+    _pending()
+    emu.set_faults(rules=[{**READ_SET, "status": 503, "count": 5}])
+    now = [0.0]
+
+    def failing_late(graph: Any, record: AuditRecord) -> bool | None:
+        # The read fails once the budget is spent: a later run, with time, may tell.
+        if graph is not None:
+            now[0] += 12.0
+        return real_is_applied(graph, record)
+
+    from attributes import reconcile
+
+    real_is_applied = reconcile.is_applied
+    with mock.patch.object(reconcile, "is_applied", failing_late):
+        tally = reconcile_pending(
+            older_than=NOW, budget=timedelta(seconds=10), clock=lambda: now[0]
+        )
+    assert (tally[Outcome.UNKNOWN], tally[Outcome.PENDING]) == (0, 1)
+    assert _outcomes() == [Outcome.PENDING]
 
 
 def test_the_command_reports_the_records_its_budget_left(
