@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 
@@ -44,3 +46,31 @@ class User(AbstractBaseUser):
         if not self.password:
             self.set_unusable_password()
         super().save(*args, **kwargs)
+
+
+class PortalSession(AbstractBaseSession):
+    """A server-side session, with the Entra account whose token cache it holds.
+
+    `tenant_id` and `object_id` are filled by `portal.auth.sessions.SessionStore` on every
+    save from what sign-in put in the session, and are empty for a session without a token
+    cache (anonymous, mid-sign-in, signed out). They let a process acting for a person
+    later find that person's token cache without decoding every session.
+    """
+
+    tenant_id = models.CharField(max_length=64, blank=True, default="")
+    object_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta(AbstractBaseSession.Meta):
+        indexes = [
+            # Equality on the account, then newest first: one backward range scan.
+            models.Index(
+                fields=["tenant_id", "object_id", "expire_date"], name="session_entra_account"
+            )
+        ]
+
+    @classmethod
+    def get_session_store_class(cls) -> type[SessionBase]:
+        # Imported here: the store imports this module for its model.
+        from portal.auth.sessions import SessionStore
+
+        return SessionStore

@@ -154,8 +154,11 @@ AUTHENTICATION_BACKENDS = ["portal.auth.backends.EntraBackend"]
 LOGIN_URL = "auth:sign_in"
 LOGIN_REDIRECT_URL = "/"
 
-# Sessions hold each person's MSAL token cache, so they must stay on the server.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions hold each person's MSAL token cache, so they must stay on the server. The
+# engine is Django's db backend with the token cache's owner in indexed columns
+# (portal/auth/sessions.py); django.contrib.sessions stays installed for its middleware
+# and because portal's migration 0002 copies the live sessions out of its table.
+SESSION_ENGINE = "portal.auth.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_COOKIE_HTTPONLY = True
 # Lax, not Strict: the identity provider redirects back to the callback with a top-level

@@ -11,12 +11,17 @@ from portal.graph import GraphClient
 from portal.http import http_session
 
 
-def graph_for_session(session: SessionBase) -> GraphClient:
+def graph_for_session(session: SessionBase, *, retry_budget: float | None = None) -> GraphClient:
+    """A client acting as the person whose token cache `session` holds.
+
+    `retry_budget` (seconds) lowers the configured one, for callers with a deadline.
+    """
+    budget = settings.PORTAL_GRAPH_RETRY_BUDGET
     return GraphClient(
         session=http_session(),
         token_provider=SessionTokens(session),
         base_url=settings.PORTAL_GRAPH_URL,
-        retry_budget=settings.PORTAL_GRAPH_RETRY_BUDGET,
+        retry_budget=budget if retry_budget is None else max(0.0, min(budget, retry_budget)),
     )
 
 

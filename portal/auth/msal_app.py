@@ -35,6 +35,10 @@ GRAPH_SCOPES = [
 
 CACHE_KEY = "msal_token_cache"
 ACCOUNT_KEY = "msal_home_account_id"
+# Whose token cache this is, as the verified id_token named them (tid, oid): the
+# session store copies them into indexed columns (portal.auth.sessions).
+TENANT_KEY = "entra_tenant_id"
+OBJECT_KEY = "entra_object_id"
 
 _HTTP_CACHE: dict[Any, Any] = {}
 
@@ -106,20 +110,23 @@ def redeem_code(
 
 
 def remember_tokens(
-    session: SessionBase, cache: msal.SerializableTokenCache, object_id: str
+    session: SessionBase, cache: msal.SerializableTokenCache, *, tenant_id: str, object_id: str
 ) -> None:
-    """Keeps the signed-in person's tokens in their (already rotated) session."""
+    """Keeps the signed-in person's tokens in their (already rotated) session, with the
+    tenant id and object id of the id_token they came with."""
     accounts = build_app(cache).get_accounts()
     account = next((a for a in accounts if a.get("local_account_id") == object_id), None)
     if account is None:
         raise SignInRequired("Microsoft returned no account for this sign-in.", code="NoAccount")
     session[ACCOUNT_KEY] = account["home_account_id"]
     session[CACHE_KEY] = cache.serialize()
+    session[TENANT_KEY] = tenant_id
+    session[OBJECT_KEY] = object_id
 
 
 def forget_tokens(session: SessionBase) -> None:
-    session.pop(CACHE_KEY, None)
-    session.pop(ACCOUNT_KEY, None)
+    for key in (CACHE_KEY, ACCOUNT_KEY, TENANT_KEY, OBJECT_KEY):
+        session.pop(key, None)
 
 
 class SessionTokens:

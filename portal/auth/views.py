@@ -147,7 +147,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         )
     login(request, user)  # rotates the session key
     try:
-        remember_tokens(request.session, cache, claims["oid"])
+        remember_tokens(request.session, cache, tenant_id=claims["tid"], object_id=claims["oid"])
     except SignInRequired as exc:
         logout(request)
         return _error(request, "This sign-in could not be completed", exc.message, status=400)
