@@ -81,10 +81,13 @@ def redact_access_log_atoms(atoms: Mapping[str, object]) -> dict[str, object]:
 
 
 class RedactQueryStringsFilter(logging.Filter):
-    """Rewrites a record whose message holds a query so that it holds only the names.
+    """Rewrites a record whose message or traceback holds a query so that it holds only the
+    names.
 
     The message is formatted here, once, and the record keeps it with no arguments: a
-    query can sit in the format string or in any argument, of any type.
+    query can sit in the format string or in any argument, of any type. A traceback is
+    formatted here too, as the handler's formatter would, because exception messages quote
+    URLs (requests' "Max retries exceeded with url: /v1.0/users?$filter=…").
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -96,4 +99,10 @@ class RedactQueryStringsFilter(logging.Filter):
         redacted = redact_text(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import pytest
 
@@ -191,3 +192,32 @@ def test_the_filter_lets_a_record_whose_arguments_do_not_fit_through() -> None:
     record = _record("%d items", "not a number")
     assert RedactQueryStringsFilter().filter(record) is True
     assert record.args == ("not a number",)
+
+
+def test_the_filter_redacts_a_query_in_a_traceback() -> None:
+    try:
+        raise ConnectionError(
+            "Max retries exceeded with url: /v1.0/users?$filter=startsWith(x,'Ada')"
+        )
+    except ConnectionError:
+        record = logging.getLogger("portal.test").makeRecord(
+            "portal.test",
+            logging.ERROR,
+            __file__,
+            1,
+            "Internal Server Error: %s",
+            ("/sets/",),
+            sys.exc_info(),
+        )
+    RedactQueryStringsFilter().filter(record)
+    line = logging.Formatter().format(record)
+    assert "Internal Server Error: /sets/" in line
+    assert "ConnectionError: Max retries exceeded with url: /v1.0/users?$filter" in line
+    assert "Ada" not in line
+
+
+def test_the_filter_redacts_a_query_in_stack_info() -> None:
+    record = _record("checkpoint")
+    record.stack_info = 'Stack (most recent call last):\n  fetch("/sets/?q=Ada")'
+    RedactQueryStringsFilter().filter(record)
+    assert "Ada" not in logging.Formatter().format(record)
