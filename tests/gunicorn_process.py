@@ -27,6 +27,9 @@ CONFIG = f"python:{CONFIG_MODULE}"
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 
+VARIABLES = ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT")
+
+
 class _ConfigOnly(Application):
     """gunicorn's own loading of a config module, without an app to serve."""
 
@@ -41,19 +44,24 @@ class _ConfigOnly(Application):
 
 
 def load_config(environment: Mapping[str, str]) -> Config:
-    """The settings gunicorn reads from the config module under `environment`."""
-    saved = dict(os.environ)
-    try:
-        for name in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT"):
-            os.environ.pop(name, None)
-        os.environ.update(environment)
+    """The settings gunicorn reads from the config module when the GUNICORN_* variables are
+    `environment` (any left out are unset)."""
+    saved = {name: os.environ.get(name) for name in VARIABLES}
+
+    def run_config_module(values: Mapping[str, str | None]) -> None:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         # The module reads the environment when it is executed, so it runs again here.
         importlib.reload(importlib.import_module(CONFIG_MODULE))
+
+    try:
+        run_config_module({name: environment.get(name) for name in VARIABLES})
         return _ConfigOnly().cfg
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        importlib.reload(importlib.import_module(CONFIG_MODULE))
+        run_config_module(saved)
 
 
 def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, logs: Path) -> None:
