@@ -30,4 +30,5 @@ USER portal
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-m", "portal.healthcheck"]
-CMD ["sh", "-c", "exec gunicorn portal.wsgi:application --bind 0.0.0.0:${PORT} --workers ${GUNICORN_WORKERS} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --no-control-socket --access-logfile - --forwarded-allow-ips '*'"]
+# portal/gunicorn_config.py reads GUNICORN_WORKERS, GUNICORN_THREADS and GUNICORN_TIMEOUT.
+CMD ["sh", "-c", "exec gunicorn portal.wsgi:application --config python:portal.gunicorn_config --bind 0.0.0.0:${PORT} --forwarded-allow-ips '*'"]

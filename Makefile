@@ -108,9 +108,8 @@ serve: $(VENV)/.prod-installed ## Run gunicorn with DEBUG off (against the emula
 	$(PY) manage.py migrate --noinput >/dev/null; \
 	$(PY) manage.py audit_reconcile --older-than 0; \
 	echo "  The portal: http://localhost:8000/"; \
-	$(VENV)/bin/gunicorn portal.wsgi:application --bind localhost:8000 --no-control-socket \
-		--workers $${GUNICORN_WORKERS:-2} --threads $${GUNICORN_THREADS:-4} \
-		--timeout $${GUNICORN_TIMEOUT:-60} --access-logfile -
+	$(VENV)/bin/gunicorn portal.wsgi:application --config python:portal.gunicorn_config \
+		--bind localhost:8000
 
 .PHONY: lint
 lint: $(VENV)/.dev-installed ## ruff (lint and format check), mypy and the import-linter contracts

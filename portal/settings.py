@@ -261,21 +261,48 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
-# Logging: the request id on every line; tokens never reach a log line (see portal.graph).
+# Logging: the request id on every line; tokens never reach a log line (see portal.graph),
+# nor does any query string's values (see portal.log_redaction).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "portal.correlation.CorrelationIdLogFilter"}},
+    "filters": {
+        "request_context": {"()": "portal.correlation.CorrelationIdLogFilter"},
+        "redact_query_strings": {"()": "portal.log_redaction.RedactQueryStringsFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_context"],
-        }
+            "filters": ["request_context", "redact_query_strings"],
+        },
+        # Django's own handler for runserver's request lines, declared again because
+        # configuring the django.server logger here replaces its handlers.
+        "django.server": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+        },
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"msal": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "msal": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        # runserver (make demo) writes every request line here; the filter sits on the
+        # logger so that every handler, not only Django's, gets the redacted line.
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_query_strings"],
+        },
+    },
 }

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
+
+from tests.gunicorn_process import CONFIG, load_config
 
 DOCKERFILE = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text()
 
@@ -47,13 +50,28 @@ def test_the_runtime_stage_runs_as_a_non_root_user() -> None:
     assert users[-1] not in {"root", "0"}
 
 
-def test_gunicorn_is_the_entry_point_with_settings_from_env() -> None:
-    runtime = " ".join(_stages()[-1])
+def _runtime_environment() -> dict[str, str]:
+    environment: dict[str, str] = {}
+    for line in _stages()[-1]:
+        if line.startswith("ENV "):
+            environment.update(pair.split("=", 1) for pair in shlex.split(line[4:]))
+    return environment
+
+
+def test_gunicorn_is_the_entry_point_with_the_shared_config() -> None:
     cmd = next(line for line in _stages()[-1] if line.startswith("CMD "))
-    assert "gunicorn portal.wsgi:application" in cmd
-    for variable in ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "PORT"):
-        assert f"${{{variable}}}" in cmd
-        assert f"{variable}=" in runtime
+    assert f"gunicorn portal.wsgi:application --config {CONFIG} " in cmd
+    assert "--bind 0.0.0.0:${PORT}" in cmd
+    assert "PORT" in _runtime_environment()
+
+
+def test_workers_threads_and_timeout_come_from_the_image_environment() -> None:
+    variables = ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT")
+    environment = {name: _runtime_environment()[name] for name in variables}
+    settings = load_config(environment)
+    assert (settings.workers, settings.threads, settings.timeout) == tuple(
+        int(environment[name]) for name in variables
+    )
 
 
 def test_the_healthcheck_calls_healthz() -> None:
