@@ -26,11 +26,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import format_html
 
-from attributes import directory
+from attributes import directory, objects
 from attributes.audit_review.entra import ENTRA_FEED
 from attributes.capabilities import Capabilities, Reach, read_capabilities
 from attributes.directory import AttributeSet, Definition
 from attributes.models import AuditRecord, TargetType
+from attributes.objects import GRAPH_TYPES, DirectoryObject
 from portal.auth.client import graph_for
 from portal.graph import Forbidden, GraphError
 from portal.isolation import isolated
@@ -154,9 +155,53 @@ def help_text_for(request: PortalRequest, set_name: str, name: str) -> Definitio
     """A definition whose portal-side help text the person may change: the portal's own
     data, so the definition role must have been read, not assumed."""
     caps = capabilities(request)
-    if not caps.help_text_write(set_name):
-        raise Refused(caps.why_not_write_help_text(set_name))
+    if not caps.set_settings_write(set_name):
+        raise Refused(caps.why_not_write_set_settings(set_name))
     return definition_for(request, set_name, name)
+
+
+def set_policy_for(request: PortalRequest, set_name: str) -> AttributeSet:
+    """A set whose portal-side assignment policy the person may change (as help text)."""
+    caps = capabilities(request)
+    if not caps.set_settings_write(set_name):
+        raise Refused(caps.why_not_write_set_settings(set_name, "assignment policy"))
+    return set_for(request, set_name)
+
+
+# Users, service principals and agents --------------------------------------------------
+
+
+def object_for(request: PortalRequest, graph_type: str, object_id: str) -> DirectoryObject:
+    """A user or service principal (or an agent subtype) to look at. Anyone with an
+    attribute role may: Graph returns only the values that person's roles may read."""
+    found = GRAPH_TYPES.get(graph_type)
+    if found is None:
+        raise Http404(f"There are no objects of the type {graph_type!r}.")
+    caps = capabilities(request)
+    _needs_for_graph(request, caps.why_not_read_assignments())
+    return objects.get_object(graph_for(request), found, object_id)
+
+
+def assignment_for(
+    request: PortalRequest, graph_type: str, object_id: str, set_name: str, name: str
+) -> tuple[DirectoryObject, Definition]:
+    """An object and a definition whose value on it the person may assign, change or
+    remove: Attribute Assignment Administrator for the whole tenant or for the set."""
+    caps = capabilities(request)
+    if not caps.assignments_write.allows(set_name):
+        raise Refused(caps.why_not_assign(set_name))
+    definition = directory.get_definition(graph_for(request), set_name, name)
+    if definition is None:
+        raise Http404(
+            format_html(
+                "The attribute set {} has no attribute named {}.",
+                isolated(set_name),
+                isolated(name),
+            )
+        )
+    target = object_for(request, graph_type, object_id)
+    _needs_for_graph(request, caps.why_not_assign(set_name))
+    return target, definition
 
 
 def definition_for(

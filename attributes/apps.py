@@ -10,4 +10,4 @@ class AttributesConfig(AppConfig):
     def ready(self) -> None:
         # Each actions module registers, next to its actions, how to tell whether a
         # recorded change took effect; audit_reconcile needs every one of them loaded.
-        from attributes.actions import definitions, help_text, sets  # noqa: F401
+        from attributes.actions import assignments, definitions, help_text, sets  # noqa: F401

@@ -192,8 +192,9 @@ class Capabilities:
             return Reach(tenant=True)
         return self._seen(*ATTRIBUTE_ROLES)
 
-    def help_text_write(self, attribute_set: str) -> bool:
-        """Help text is the portal's own: the definition role must have been seen."""
+    def set_settings_write(self, attribute_set: str) -> bool:
+        """The portal's own settings for a set's attributes (help text, the assignment
+        policy): the definition role for the set must have been read, not assumed."""
         return self._seen(DEFINITION_ADMINISTRATOR).allows(attribute_set)
 
     @property
@@ -246,6 +247,14 @@ class Capabilities:
     def why_not_read_assignments() -> str:
         return "Needs the Attribute Assignment Reader or Administrator role."
 
+    def why_not_read_set_values(self, attribute_set: str) -> str:
+        return format_html(
+            "You can't read this set's values: your roles cover {}. Reading them needs the "
+            "Attribute Assignment Reader or Administrator role for the whole tenant or for {}.",
+            self.assignments_read.label,
+            isolated(attribute_set),
+        )
+
     @staticmethod
     def why_not_assign(attribute_set: str | None = None) -> str:
         where = _the_set(attribute_set) if attribute_set else "the set"
@@ -273,10 +282,10 @@ class Capabilities:
             return format_html("{}read its audit log. {} {}", self._unread, needs, REFRESH_HINT)
         return needs
 
-    def why_not_write_help_text(self, attribute_set: str) -> str:
+    def why_not_write_set_settings(self, attribute_set: str, what: str = "help text") -> str:
         needs = self.why_not_write_definitions(attribute_set)
         if not self.certain:
-            return format_html("{}change its help text. {} {}", self._unread, needs, REFRESH_HINT)
+            return format_html("{}change its {}. {} {}", self._unread, what, needs, REFRESH_HINT)
         return needs
 
     def why_not_read_record(self, attribute_set: str) -> str:

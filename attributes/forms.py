@@ -7,6 +7,7 @@ from attributes.validators, so invalid input is caught at the field before any c
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,6 +15,7 @@ from django import forms
 
 from attributes import validators
 from attributes.directory import TYPES, Definition
+from attributes.objects import VALUES_PER_OBJECT, DirectoryObject, Value
 
 
 def _live_check(field: forms.Field, url: str, target: str, *, method: str = "get") -> None:
@@ -376,3 +378,208 @@ class HelpTextForm(PortalForm):
         if errors := validators.text_errors(text, what="help text", allowed="\n\r\t"):
             raise forms.ValidationError(errors)
         return text
+
+
+# Assigning values ---------------------------------------------------------------------
+
+
+class AssignmentForm(PortalForm):
+    """One attribute's value on one object, with a control made for its definition:
+    a text or number field for free values, a choice of the active predefined values, a
+    list for multi-valued attributes, a switch for Boolean. Every rule of graph-api.md §3
+    is checked here, at the field, before Graph is called."""
+
+    id_prefix = "assign"
+    reason = ReasonField()
+    # The value as the person saw it (JSON), so a change made meanwhile is never overwritten.
+    seen = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        definition: Definition,
+        current: DirectoryObject,
+        reason_required: bool = False,
+        removing: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        held = current.value(definition.attribute_set, definition.name)
+        if removing:
+            # Shares the page with the form that sets the value: its own element ids.
+            kwargs.setdefault("auto_id", "remove_%s")
+        kwargs.setdefault("initial", {})
+        kwargs["initial"] = {"value": _initial(held), "seen": json.dumps(held), **kwargs["initial"]}
+        super().__init__(*args, **kwargs)
+        self.definition, self.current, self.held = definition, current, held
+        self.removing = removing
+        if not removing:
+            self.fields["value"] = _value_field(definition, held)
+            self.order_fields(["value", "reason", "seen"])
+        if reason_required:
+            self.fields["reason"].required = True
+            self.fields["reason"].error_messages["required"] = (
+                f"Give a reason: the attribute set {definition.attribute_set} requires one for "
+                "every assignment."
+            )
+
+    def clean_seen(self) -> Value | None:
+        try:
+            seen: Value | None = json.loads(self.cleaned_data["seen"] or "null")
+        except ValueError:
+            raise forms.ValidationError("The form was changed; reload the page.") from None
+        return seen
+
+    def clean_value(self) -> Value | None:
+        return _checked_value(self.definition, self.cleaned_data.get("value"), self.held)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if self.removing:
+            data["value"] = None
+            return data
+        if "value" not in data:
+            return data
+        value = data["value"]
+        changed = sorted(map(str, _items(value))) != sorted(map(str, _items(self.held)))
+        if not self.definition.is_active and value is not None and changed:
+            # graph-api.md §3: a deactivated attribute's values can be removed, not changed.
+            self.add_error(
+                "value",
+                f"{self.definition.name} is deactivated: it cannot be given new values or "
+                "changed. Its values can stay as they are, or be removed.",
+            )
+            return data
+        used = self.current.values_used - _counts(self.held) + _counts(value)
+        if used > VALUES_PER_OBJECT:
+            self.add_error(
+                "value",
+                f"That makes {used} values on {self.current.name}; Entra allows at most "
+                f"{VALUES_PER_OBJECT} per object across all attributes. Remove some first.",
+            )
+        return data
+
+
+def _items(value: Value | None) -> list[str | int | bool]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _counts(value: Value | None) -> int:
+    return len(_items(value))
+
+
+def _initial(held: Value | None) -> Any:
+    if isinstance(held, list):
+        return [str(v) for v in held]
+    return held
+
+
+def _choices(definition: Definition, held: Value | None) -> list[tuple[str, str]]:
+    """The active predefined values, and any the object still holds though deactivated
+    (it may keep them; nothing else may get them)."""
+    held_values = {
+        str(v) for v in (held if isinstance(held, list) else [held] if held is not None else [])
+    }
+    choices = [(v.id, v.id) for v in definition.active_values]
+    choices += [
+        (v.id, f"{v.id} (deactivated; kept while held)")
+        for v in definition.inactive_values
+        if v.id in held_values
+    ]
+    return choices
+
+
+def _value_field(definition: Definition, held: Value | None) -> forms.Field:
+    label = f"Value of {definition.name}"
+    if definition.type == "Boolean":
+        return forms.BooleanField(
+            required=False,
+            label=f"{definition.name} is true",
+            help_text="On sets it to true, off to false. Remove it to leave it unassigned.",
+            widget=forms.CheckboxInput(attrs={"role": "switch"}),
+        )
+    if definition.use_predefined_only:
+        if definition.is_collection:
+            return forms.MultipleChoiceField(
+                required=False,
+                label=label + "s",
+                choices=_choices(definition, held),
+                widget=forms.CheckboxSelectMultiple,
+                help_text="Choose any number. Choosing none removes the attribute.",
+            )
+        return forms.ChoiceField(
+            label=label, choices=[("", "Choose a value"), *_choices(definition, held)]
+        )
+    if definition.is_collection:
+        return forms.CharField(
+            required=False,
+            label=label + "s",
+            strip=False,
+            widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+            help_text=f"One per line, each up to {validators.VALUE_MAX} characters. "
+            "Leaving it empty removes the attribute.",
+        )
+    kind = (
+        "a whole number"
+        if definition.type == "Integer"
+        else f"up to {validators.VALUE_MAX} characters"
+    )
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=f"One value, {kind}.",
+    )
+
+
+def _checked_value(definition: Definition, raw: Any, held: Value | None) -> Value | None:
+    """The submitted value as Graph takes it, or ValidationError naming what is wrong."""
+    if definition.type == "Boolean":
+        return bool(raw)
+    if definition.is_collection:
+        items = (
+            raw if isinstance(raw, list) else [line.strip() for line in str(raw or "").splitlines()]
+        )
+        items = [item for item in items if item != ""]
+        errors = [
+            e
+            for item in items
+            for e in validators.assigned_value_errors(item, type_=definition.type)
+        ]
+        if duplicates := sorted({i for i in items if items.count(i) > 1}):
+            errors.append(f"Listed more than once: {', '.join(duplicates)}.")
+        if errors:
+            raise forms.ValidationError(errors)
+        _check_predefined(definition, items, held)
+        if not items:
+            return None
+        return [int(i) for i in items] if definition.type == "Integer" else items
+    text = str(raw or "").strip()
+    if errors := validators.assigned_value_errors(text, type_=definition.type):
+        raise forms.ValidationError(errors)
+    _check_predefined(definition, [text], held)
+    return int(text) if definition.type == "Integer" else text
+
+
+def _check_predefined(definition: Definition, items: list[str], held: Value | None) -> None:
+    if not definition.use_predefined_only:
+        return
+    allowed = {v.id for v in definition.active_values} | {str(v) for v in _items(held)}
+    if unknown := [i for i in items if i not in allowed]:
+        raise forms.ValidationError(
+            f"{', '.join(repr(i) for i in unknown)} is not an active predefined value of "
+            f"{definition.name}. Choose from: {', '.join(v.id for v in definition.active_values)}."
+        )
+
+
+class SetPolicyForm(PortalForm):
+    id_prefix = "policy"
+    require_reason = forms.BooleanField(
+        required=False,
+        label="Require a reason for every assignment in this set",
+        help_text="People assigning, changing or removing this set's attributes must say why; "
+        "the reason goes into the audit log. The setting is the portal's, not Entra's.",
+    )
+    reason = ReasonField()

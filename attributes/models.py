@@ -32,6 +32,7 @@ class Action(models.TextChoices):
     ASSIGNMENT_CHANGED = "assignment_changed", "Assignment changed"
     ASSIGNMENT_REMOVED = "assignment_removed", "Assignment removed"
     HELP_TEXT_CHANGED = "help_text_changed", "Help text changed"
+    SET_POLICY_CHANGED = "set_policy_changed", "Set policy changed"
 
 
 class Outcome(models.TextChoices):
@@ -186,3 +187,22 @@ class HelpText(models.Model):
 
     def __str__(self) -> str:
         return f"Help for {self.definition_id}"
+
+
+class AttributeSetPolicy(models.Model):
+    """Portal-side rules for assigning one attribute set's attributes (today: whether a
+    reason is required). It never changes anything in Entra; every change goes through
+    attributes.actions and is audited, like help text."""
+
+    # As Entra spells it; looked up without regard to case, as set names are.
+    attribute_set = models.CharField(max_length=64, unique=True)
+    require_reason = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=255)
+
+    def __str__(self) -> str:
+        return f"Assignment policy of {self.attribute_set}"
+
+    @classmethod
+    def requires_reason(cls, attribute_set: str) -> bool:
+        return cls.objects.filter(attribute_set__iexact=attribute_set, require_reason=True).exists()

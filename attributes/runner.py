@@ -47,7 +47,7 @@ def run_action[T](
     form: None = None,
     done: str | Callable[[T], str],
     then: str | Callable[[T], str],
-    stale: str | None = None,
+    stale: str | Callable[[StaleEdit], HttpResponse] | None = None,
     fields: Mapping[str, tuple[str, ...]] | None = None,
     **arguments: Any,
 ) -> HttpResponse: ...
@@ -62,7 +62,7 @@ def run_action[T](
     form: forms.Form,
     done: str | Callable[[T], str],
     then: str | Callable[[T], str],
-    stale: str | None = None,
+    stale: str | Callable[[StaleEdit], HttpResponse] | None = None,
     fields: Mapping[str, tuple[str, ...]] | None = None,
     **arguments: Any,
 ) -> HttpResponse | None: ...
@@ -76,7 +76,7 @@ def run_action[T](
     form: forms.Form | None = None,
     done: str | Callable[[T], str],
     then: str | Callable[[T], str],
-    stale: str | None = None,
+    stale: str | Callable[[StaleEdit], HttpResponse] | None = None,
     fields: Mapping[str, tuple[str, ...]] | None = None,
     **arguments: Any,
 ) -> HttpResponse | None:
@@ -85,7 +85,8 @@ def run_action[T](
     Returns the redirect to `then` (a URL, or a function of the result) with `done` as its
     message when the action went through. When someone else changed the object meanwhile,
     it redirects with a warning to `stale` (default: `then`), a page that shows the object's
-    current state. Returns None when Graph refused and the reason is on `form`. `fields`
+    current state, or, when `stale` is a function, answers what it returns (e.g. a page
+    with both versions, for the person to choose). Returns None when Graph refused and the reason is on `form`. `fields`
     maps form fields to the property names Graph uses in its messages, so a refusal lands
     at the field it is about.
     """
@@ -94,6 +95,8 @@ def run_action[T](
     try:
         result = action(actor=Actor.from_request(request), **arguments)
     except StaleEdit as stale_edit:
+        if callable(stale):
+            return stale(stale_edit)
         messages.warning(
             request,
             format_html("{} Its current state is shown; check it and try again.", str(stale_edit)),

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attributes.views import audit, definitions, home, sets
+from attributes.views import audit, definitions, home, objects, sets
 
 app_name = "attributes"
 
 DEFINITION = "sets/<str:set_name>/attributes/<str:name>"
+OBJECT = "objects/<str:graph_type>/<str:object_id>"
+ASSIGNMENT = f"{OBJECT}/attributes/<str:definition_id>"
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -17,6 +19,7 @@ urlpatterns = [
     path("sets/check-values", definitions.check_values, name="check_values"),
     path("sets/<str:name>/", sets.set_detail, name="set_detail"),
     path("sets/<str:name>/edit", sets.set_edit, name="set_edit"),
+    path("sets/<str:name>/policy", sets.set_policy_edit, name="set_policy_edit"),
     path(
         "sets/<str:set_name>/attributes/new",
         definitions.definition_create,
@@ -34,6 +37,12 @@ urlpatterns = [
     path(f"{DEFINITION}/values/status", definitions.value_status, name="value_status"),
     path(f"{DEFINITION}/usage", definitions.value_usage, name="value_usage"),
     path(f"{DEFINITION}/help", definitions.help_text_edit, name="help_text_edit"),
+    path("objects/", objects.object_search, name="object_search"),
+    path("objects/by-app-id/<str:app_id>/", objects.object_by_app_id, name="object_by_app_id"),
+    path(f"{OBJECT}/", objects.object_detail, name="object_detail"),
+    path(f"{OBJECT}/assign", objects.assignment_pick, name="assignment_pick"),
+    path(f"{ASSIGNMENT}/", objects.assignment_edit, name="assignment_edit"),
+    path(f"{ASSIGNMENT}/remove", objects.assignment_remove, name="assignment_remove"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/export.csv", audit.audit_export_csv, name="audit_export_csv"),
     path("audit/export.json", audit.audit_export_json, name="audit_export_json"),

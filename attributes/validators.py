@@ -172,6 +172,22 @@ def value_errors(value: str, *, type_: str) -> list[str]:
     return []
 
 
+def assigned_value_errors(value: str, *, type_: str) -> list[str]:
+    """Rules for one value assigned to an object (not a predefined value's id)."""
+    if value == "":
+        return ["Enter a value."]
+    if len(value) > VALUE_MAX:
+        return [f"{value[:20]!r}… is {len(value)} characters long; the limit is {VALUE_MAX}."]
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return [f"{value!r} contains a control character (such as a line break); remove it."]
+    if type_ == "Integer":
+        if not re.fullmatch(r"[+-]?\d+", value):
+            return [f"{value!r} is not a whole number, and this attribute holds integers."]
+        if not INT32_MIN <= int(value) <= INT32_MAX:
+            return [f"{value} is outside the 32-bit integer range (-2147483648 to 2147483647)."]
+    return []
+
+
 @dataclass
 class ValueList:
     """A pasted list of predefined values, checked as a whole."""

@@ -1,17 +1,19 @@
-"""Creating and editing attribute sets (graph-api.md §2.1, rows 3-4)."""
+"""Creating and editing attribute sets (graph-api.md §2.1, rows 3-4), and the portal's own
+assignment policy for a set."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
+from django.db import transaction
 from django.utils.html import format_html
 
 from attributes import directory
 from attributes.actions import StaleEdit, fields_match
 from attributes.audit import Actor, Target, applied_check, record_change
 from attributes.directory import SETS, AttributeSet
-from attributes.models import Action, AuditRecord, TargetType
+from attributes.models import Action, AttributeSetPolicy, AuditRecord, TargetType
 from portal.graph import GraphClient, NotFound, segment
 from portal.isolation import isolated
 
@@ -94,3 +96,34 @@ def _set_has_its_recorded_fields(graph: GraphClient | None, record: AuditRecord)
     except NotFound:
         return False
     return fields_match(current.as_audit(), record.after or {})
+
+
+def set_reason_required(*, actor: Actor, attribute_set: str, required: bool, reason: str) -> bool:
+    """Whether assignments in the set must give a reason: the portal's own setting."""
+    policy = AttributeSetPolicy.objects.filter(attribute_set__iexact=attribute_set).first()
+    before = bool(policy and policy.require_reason)
+    if before == required:
+        return required
+    with (
+        record_change(
+            actor=actor,
+            action=Action.SET_POLICY_CHANGED,
+            target=_target(attribute_set),
+            attribute_set=attribute_set,
+            before={"requireReason": before},
+            after={"requireReason": required},
+            reason=reason,
+        ),
+        transaction.atomic(),
+    ):
+        AttributeSetPolicy.objects.update_or_create(
+            attribute_set=policy.attribute_set if policy else attribute_set,
+            defaults={"require_reason": required, "updated_by": actor.upn},
+        )
+    return required
+
+
+@applied_check(Action.SET_POLICY_CHANGED)
+def _policy_is_the_recorded_policy(_graph: GraphClient | None, record: AuditRecord) -> bool:
+    expected = bool((record.after or {}).get("requireReason"))
+    return AttributeSetPolicy.requires_reason(record.attribute_set) == expected

@@ -230,8 +230,8 @@ def _detail_page(
         "caps": caps,
         "can_write": caps.definitions_write.allows(definition.attribute_set),
         "why_not_write": caps.why_not_write_definitions(definition.attribute_set),
-        "can_write_help": caps.help_text_write(definition.attribute_set),
-        "why_not_write_help": caps.why_not_write_help_text(definition.attribute_set),
+        "can_write_help": caps.set_settings_write(definition.attribute_set),
+        "why_not_write_help": caps.why_not_write_set_settings(definition.attribute_set),
         "help_text": help_text,
         "edit_form": DefinitionEditForm(
             definition=definition,

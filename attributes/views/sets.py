@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from attributes import access, directory, validators
 from attributes.access import capabilities, require_attribute_role
-from attributes.actions.sets import create_set, update_set
+from attributes.actions.sets import create_set, set_reason_required, update_set
 from attributes.directory import AttributeSet
-from attributes.forms import AttributeSetCreateForm, AttributeSetEditForm
-from attributes.models import HelpText
+from attributes.forms import AttributeSetCreateForm, AttributeSetEditForm, SetPolicyForm
+from attributes.models import AttributeSetPolicy, HelpText
 from attributes.runner import Review, confirm_step, run_action
 from portal.auth.client import graph_for
 from portal.htmx import template_for
@@ -203,6 +204,41 @@ def set_detail(request: PortalRequest, name: str) -> HttpResponse:
         "can_write": caps.definitions_write.allows(attribute_set.id),
         "why_not_write": caps.why_not_write_definitions(attribute_set.id),
         "limits": validators,
+        "policy_form": SetPolicyForm(
+            initial={"require_reason": AttributeSetPolicy.requires_reason(attribute_set.id)}
+        ),
+        "can_write_policy": caps.set_settings_write(attribute_set.id),
+        "why_not_write_policy": caps.why_not_write_set_settings(
+            attribute_set.id, "assignment policy"
+        ),
     }
     page = template_for(request, "attributes/sets/detail.html", "definitions")
     return render(request, page, context)
+
+
+@require_POST
+@require_attribute_role
+def set_policy_edit(request: PortalRequest, name: str) -> HttpResponse:
+    """Whether assignments in the set need a reason: the portal's own setting, audited."""
+    attribute_set = access.set_policy_for(request, name)
+    form = SetPolicyForm(request.POST)
+    if form.is_valid():
+        required = form.cleaned_data["require_reason"]
+        done = (
+            "Assignments in {} now need a reason."
+            if required
+            else "Assignments in {} no longer need a reason."
+        )
+        if response := run_action(
+            request,
+            set_reason_required,
+            form=form,
+            done=format_html(done, isolated(attribute_set.id)),
+            then=_set_url(attribute_set),
+            attribute_set=attribute_set.id,
+            required=required,
+            reason=form.cleaned_data["reason"],
+        ):
+            return response
+    messages.error(request, "The assignment policy was not changed.")
+    return redirect(_set_url(attribute_set))
