@@ -182,6 +182,17 @@ def object_for(request: PortalRequest, graph_type: str, object_id: str) -> Direc
     return objects.get_object(graph_for(request), found, object_id)
 
 
+def readable_definitions(request: PortalRequest) -> list[Definition]:
+    """The definitions whose values the person's roles may read (queries, exports, coverage,
+    the agent board), with their predefined values; refuses those who may read none."""
+    caps = capabilities(request)
+    if not caps.assignments_read:
+        raise Refused(caps.why_not_read_assignments())
+    _needs_for_graph(request, caps.why_not_read_assignments())
+    definitions = directory.list_definitions(graph_for(request))
+    return [d for d in definitions if caps.assignments_read.allows(d.attribute_set)]
+
+
 def assignment_for(
     request: PortalRequest, graph_type: str, object_id: str, set_name: str, name: str
 ) -> tuple[DirectoryObject, Definition]:

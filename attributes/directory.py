@@ -175,11 +175,13 @@ def summarise_sets(
 # Counting holders ---------------------------------------------------------------------
 
 
-def _property(definition: Definition) -> str:
+def value_property(definition: Definition) -> str:
+    """The attribute's path in a filter, e.g. customSecurityAttributes/Engineering/Project."""
     return f"customSecurityAttributes/{definition.attribute_set}/{definition.name}"
 
 
-def _literal(definition: Definition, value: str | bool) -> str:
+def odata_literal(definition: Definition, value: str | int | bool) -> str:
+    """A value as the filter literal of the attribute's type: quoted text, a bare number."""
     if definition.type == "Integer":
         return str(int(value))
     if definition.type == "Boolean":
@@ -197,20 +199,20 @@ def holder_filter(definition: Definition) -> str | None:
     """
     if not definition.is_searchable:
         return None
-    prop = _property(definition)
+    prop = value_property(definition)
     if definition.type == "String":
         return f"startsWith({prop},'')"
     if definition.type == "Boolean":
         return f"{prop} eq true or {prop} eq false"
     if definition.use_predefined_only and definition.allowed_values:
         return " or ".join(
-            f"{prop} eq {_literal(definition, v.id)}" for v in definition.allowed_values
+            f"{prop} eq {odata_literal(definition, v.id)}" for v in definition.allowed_values
         )
     return None
 
 
 def value_filter(definition: Definition, value: str) -> str:
-    return f"{_property(definition)} eq {_literal(definition, value)}"
+    return f"{value_property(definition)} eq {odata_literal(definition, value)}"
 
 
 def _count_request(request_id: str, collection: str, odata_filter: str) -> BatchRequest:

@@ -17,7 +17,7 @@ Writes are not here: attributes.actions.assignments makes them, audited.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -121,7 +121,8 @@ SERVICE_PRINCIPAL_FIELDS = (
 )
 
 
-def _fields(collection: str, *, values: bool) -> str:
+def fields(collection: str, *, values: bool) -> str:
+    """The $select of what the screens show of an object (and its values, if asked)."""
     fields = USER_FIELDS if collection == "users" else SERVICE_PRINCIPAL_FIELDS
     return f"{fields},customSecurityAttributes" if values else fields
 
@@ -148,6 +149,14 @@ def parse_values(raw: Any) -> dict[str, dict[str, Value]]:
         if values:
             parsed[str(set_name)] = values
     return parsed
+
+
+def shown_values(value: Value | None) -> list[str]:
+    """A value as people read it: one text per element, Booleans as true and false."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    return ["true" if v is True else "false" if v is False else str(v) for v in items]
 
 
 def count_values(values: Mapping[str, Mapping[str, Value]]) -> int:
@@ -275,7 +284,7 @@ def kind_of(data: Mapping[str, Any], collection: str) -> Kind:
 
 def get_object(graph: GraphClient, graph_type: GraphType, object_id: str) -> DirectoryObject:
     """One object with its values (and, for agents, its sponsors): one request."""
-    params = {"$select": _fields(graph_type.collection, values=True)}
+    params = {"$select": fields(graph_type.collection, values=True)}
     if graph_type.sponsors:
         params["$expand"] = "sponsors($select=id,displayName,userPrincipalName)"
     data = graph.get(graph_type.path(object_id), params=params)
@@ -289,7 +298,7 @@ def find_by_app_id(graph: GraphClient, app_id: str) -> DirectoryObject:
     """The service principal of an application, e.g. an agent's blueprint principal."""
     data = graph.get(
         f"/servicePrincipals(appId={odata_string(app_id)})",
-        params={"$select": _fields("servicePrincipals", values=False)},
+        params={"$select": fields("servicePrincipals", values=False)},
     )
     return DirectoryObject.from_graph(data, "servicePrincipals")
 
@@ -354,7 +363,7 @@ def _query(tab: Tab, text: str, *, top: int, count_only: bool = False) -> dict[s
     """The query options for a tab: a GUID is looked up as an object id (or app id), anything
     else searched in display names, UPNs and app ids (graph-api.md §2, advanced queries)."""
     params = {"$count": "true", "$top": str(1 if count_only else top)}
-    params["$select"] = "id" if count_only else _fields(tab.collection, values=False)
+    params["$select"] = "id" if count_only else fields(tab.collection, values=False)
     clauses = [tab.filter] if tab.filter else []
     if _GUID.match(text):
         literal = odata_string(text.lower())
@@ -372,8 +381,8 @@ def _query(tab: Tab, text: str, *, top: int, count_only: bool = False) -> dict[s
     return params
 
 
-def _relative(params: dict[str, str], path: str) -> str:
-    return f"{path}?{urlencode(params, safe="$(),':")}"
+def relative_url(params: dict[str, str], path: str) -> str:
+    return f"{path}?{urlencode(params, safe="$(),':/")}"
 
 
 @dataclass(frozen=True)
@@ -399,32 +408,48 @@ def search(
     """One page of objects matching `text` in `tab` (or users and service principals side by
     side for `all`), with how many match in every tab: one $batch, one round trip."""
     text = text.strip()[:120]
-    shown = (
-        [TAB_BY_KEY["users"], TAB_BY_KEY["servicePrincipals"]] if tab == ALL else [TAB_BY_KEY[tab]]
-    )
     top = PAGE_SIZE if tab != ALL else 10
-    requests_ = []
-    for index, listed in enumerate(shown):
-        if next_link and tab != ALL:
-            url = _relative_link(graph, next_link)
-        else:
-            url = _relative(_query(listed, text, top=top), listed.path)
-        requests_.append(
-            BatchRequest(id=f"list-{index}", method="GET", url=url, headers=dict(EVENTUAL))
-        )
-    for listed in TABS:
-        url = _relative(_query(listed, text, top=1, count_only=True), listed.path)
-        requests_.append(
-            BatchRequest(id=f"count-{listed.key}", method="GET", url=url, headers=dict(EVENTUAL))
-        )
+    shown = [
+        (listed, relative_url(_query(listed, text, top=top), listed.path))
+        for listed in tabs_for(tab)
+    ]
+    if next_link and tab != ALL:
+        shown = [(shown[0][0], relative_link(graph, next_link))]
+    counted = [
+        (listed, relative_url(_query(listed, text, top=1, count_only=True), listed.path))
+        for listed in TABS
+    ]
+    listings, counts = fetch_listings(graph, shown, counted)
+    return SearchResult(text, tab, listings, counts)
+
+
+def tabs_for(tab: str) -> list[Tab]:
+    """The collections a tab lists: `all` is users and service principals side by side."""
+    if tab == ALL:
+        return [TAB_BY_KEY["users"], TAB_BY_KEY["servicePrincipals"]]
+    return [TAB_BY_KEY[tab]]
+
+
+def fetch_listings(
+    graph: GraphClient, shown: list[tuple[Tab, str]], counted: Sequence[tuple[Tab, str]] = ()
+) -> tuple[list[Listing], dict[str, int | None]]:
+    """Pages of objects (`shown`: each tab with its request URL, relative to the version) and
+    `@odata.count`s (`counted`), all in one $batch with the advanced-query header."""
+    requests_ = [
+        BatchRequest(id=f"list-{index}", method="GET", url=url, headers=dict(EVENTUAL))
+        for index, (_, url) in enumerate(shown)
+    ] + [
+        BatchRequest(id=f"count-{listed.key}", method="GET", url=url, headers=dict(EVENTUAL))
+        for listed, url in counted
+    ]
     answers = graph.batch(requests_)
-    counts = {}
-    for listed in TABS:
+    counts: dict[str, int | None] = {}
+    for listed, _ in counted:
         answer = answers.get(f"count-{listed.key}")
         body = answer.body if answer is not None and answer.ok else None
         counts[listed.key] = body.get("@odata.count") if isinstance(body, dict) else None
     listings = []
-    for index, listed in enumerate(shown):
+    for index, (listed, _) in enumerate(shown):
         answer = answers.get(f"list-{index}")
         if answer is None or not answer.ok or not isinstance(answer.body, dict):
             listings.append(Listing(listed, [], None, error=_batch_error(answer)))
@@ -441,7 +466,7 @@ def search(
                 next_link=body.get("@odata.nextLink"),
             )
         )
-    return SearchResult(text, tab, listings, counts)
+    return listings, counts
 
 
 def _batch_error(answer: Any) -> str:
@@ -460,7 +485,7 @@ def is_listing_link(link: str, graph: GraphClient, tab: str) -> bool:
     return link.startswith(prefix) and link.isprintable() and " " not in link
 
 
-def _relative_link(graph: GraphClient, link: str) -> str:
+def relative_link(graph: GraphClient, link: str) -> str:
     # $batch takes URLs relative to the version; a next link is absolute.
     parts = urlsplit(link)
     path = parts.path.split("/v1.0", 1)[1]

@@ -2,8 +2,10 @@
 
 A cell that starts with =, +, -, @, a tab or a carriage return would be evaluated as a
 formula by Excel, LibreOffice or Google Sheets (CSV injection), so it gets a leading
-single quote, which those programs show as text. Every CSV the portal writes goes
-through `guard`.
+single quote, which those programs show as text. So does a cell that starts with a
+quote, so that `unguard` can always undo `guard` exactly: files the portal writes can be
+edited and read back (the bulk import) without changing a single value. Every CSV the
+portal writes goes through `guard`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
+_GUARDED_STARTS = FORMULA_STARTS | {"'"}
 
 
 def guard(text: str) -> str:
     """A cell a spreadsheet will not evaluate: formula-like text gets a leading '."""
-    return "'" + text if text and text[0] in FORMULA_STARTS else text
+    return "'" + text if text and text[0] in _GUARDED_STARTS else text
+
+
+def unguard(text: str) -> str:
+    """The cell as it was before `guard`."""
+    return text[1:] if text.startswith("'") else text
 
 
 class _Echo:

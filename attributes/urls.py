@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attributes.views import audit, definitions, home, objects, sets
+from attributes.views import agents, audit, coverage, definitions, find, home, objects, sets
 
 app_name = "attributes"
 
@@ -43,6 +43,15 @@ urlpatterns = [
     path(f"{OBJECT}/assign", objects.assignment_pick, name="assignment_pick"),
     path(f"{ASSIGNMENT}/", objects.assignment_edit, name="assignment_edit"),
     path(f"{ASSIGNMENT}/remove", objects.assignment_remove, name="assignment_remove"),
+    path("find/", find.find_by_value, name="find_by_value"),
+    path("find/export.<str:extension>", find.find_export, name="find_export"),
+    path("export/", find.export_page, name="export_page"),
+    path("export/all.<str:extension>", find.export_all, name="export_all"),
+    path("export/sets/<str:name>.<str:extension>", find.export_set, name="export_set"),
+    path("coverage/", coverage.coverage_report, name="coverage_report"),
+    path("coverage/gaps.csv", coverage.coverage_export, name="coverage_export"),
+    path("agents/", agents.agent_board, name="agent_board"),
+    path("agents/move", agents.agent_move, name="agent_move"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/export.csv", audit.audit_export_csv, name="audit_export_csv"),
     path("audit/export.json", audit.audit_export_json, name="audit_export_json"),

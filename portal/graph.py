@@ -218,6 +218,16 @@ _round_trips: contextvars.ContextVar[RoundTrips | None] = contextvars.ContextVar
 
 @contextlib.contextmanager
 def counting_round_trips() -> Iterator[RoundTrips]:
+    """Counts round trips within the block; inside a request's count, it adds to that one."""
+    outer = _round_trips.get()
+    if outer is not None:
+        start = outer.count
+        counter = RoundTrips()
+        try:
+            yield counter
+        finally:
+            counter.count = outer.count - start
+        return
     counter = RoundTrips()
     reset = _round_trips.set(counter)
     try:

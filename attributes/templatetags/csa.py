@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from django import template
 
+from attributes.directory import Definition
 from attributes.forms import value_token as _value_token
+from attributes.objects import DirectoryObject, shown_values
 
 register = template.Library()
 
@@ -13,3 +18,20 @@ register = template.Library()
 def value_token(value: str) -> str:
     """A predefined value as the token a form posts (attributes.forms.ValueStatusForm)."""
     return _value_token(value)
+
+
+@register.filter
+def cells(target: DirectoryObject, columns: Sequence[Definition]) -> list[list[str]]:
+    """An object's values of each column, as text: a list per cell (several for a
+    multi-valued attribute, none when it holds nothing)."""
+    return [shown_values(target.value(d.attribute_set, d.name)) for d in columns]
+
+
+@register.filter
+def get_count(counts: Mapping[str, int], key: str) -> int:
+    return counts.get(key, 0)
+
+
+@register.filter
+def get_form(forms: Mapping[str, Any], key: str) -> Any:
+    return forms.get(key)

@@ -110,7 +110,7 @@ class AttributeRow:
 
     @property
     def values(self) -> list[str]:
-        return _shown(self.value)
+        return objects.shown_values(self.value)
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,7 @@ def _edit_page(
         "remove_form": remove_form
         or _form(request, target, definition, removing=True, bound=False),
         "held": held,
-        "held_shown": _shown(held),
+        "held_shown": objects.shown_values(held),
         "held_deactivated": _deactivated(definition, held) if held is not None else (),
         "help_text": help_text.text if help_text else "",
         "object_url": object_url(target),
@@ -287,8 +287,8 @@ def _conflict(request: PortalRequest, form: AssignmentForm) -> Callable[[StaleEd
         context = {
             "target": stale.current,
             "definition": stale.definition,
-            "theirs": _shown(stale.theirs),
-            "mine": _shown(form.cleaned_data["value"]),
+            "theirs": objects.shown_values(stale.theirs),
+            "mine": objects.shown_values(form.cleaned_data["value"]),
             "removing": form.removing,
             "object_url": object_url(stale.current),
             "action": request.path,
@@ -297,13 +297,6 @@ def _conflict(request: PortalRequest, form: AssignmentForm) -> Callable[[StaleEd
         return render(request, "attributes/objects/conflict.html", context, status=409)
 
     return page
-
-
-def _shown(value: Value | None) -> list[str]:
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else [value]
-    return ["true" if v is True else "false" if v is False else str(v) for v in items]
 
 
 def _run(

@@ -54,9 +54,15 @@ def test_formula_starts_get_a_quote(start: str) -> None:
     assert spreadsheet.guard(f"{start}1+1") == f"'{start}1+1"
 
 
-@pytest.mark.parametrize("text", ["", "1+1", "a=b", " =1", "'already", "\n=1"])
+@pytest.mark.parametrize("text", ["", "1+1", "a=b", " =1", "\n=1"])
 def test_other_cells_are_unchanged(text: str) -> None:
     assert spreadsheet.guard(text) == text
+
+
+@pytest.mark.parametrize("text", ["", "plain", "=1+1", "'already", "''twice", "-5", "@x"])
+def test_unguard_undoes_guard_exactly(text: str) -> None:
+    # A leading quote is guarded too, so a file read back gives every value unchanged.
+    assert spreadsheet.unguard(spreadsheet.guard(text)) == text
 
 
 # Diffs --------------------------------------------------------------------------------
