@@ -116,5 +116,5 @@ def gaps_csv(graph: GraphClient, required: Sequence[Definition], tab: str) -> It
     """The gap list in the who-has-what format, each object's values of the required
     attributes filled in and the missing ones empty: fill them in and import it."""
     scope = export.Scope(tabs=tuple(objects.tabs_for(tab)), columns=tuple(required), name="gaps")
-    rows = (export.csv_row(target, required) for target, gap in gaps(graph, required, tab) if gap)
+    rows = export.csv_rows((target for target, gap in gaps(graph, required, tab) if gap), required)
     return csv_lines(export.header(scope), rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -54,6 +55,12 @@ class AllowedValue:
         return cls(id=str(data["id"]), is_active=bool(active))
 
 
+def attribute_key(set_name: str, name: str) -> tuple[str, str]:
+    """How an attribute is looked up: Graph compares set and attribute names without
+    regard to case."""
+    return set_name.casefold(), name.casefold()
+
+
 @dataclass(frozen=True)
 class Definition:
     id: str
@@ -83,6 +90,10 @@ class Definition:
                 AllowedValue.from_graph(v) for v in data.get("allowedValues") or ()
             ),
         )
+
+    @cached_property
+    def key(self) -> tuple[str, str]:
+        return attribute_key(self.attribute_set, self.name)
 
     @property
     def is_active(self) -> bool:

@@ -15,16 +15,15 @@ The format is the one the bulk import reads (README, "The who-has-what format"):
   left out.
 
 Rows are read from Graph 999 at a time with `$select` of exactly these columns, and each
-page is fetched while the previous one is written, so the export costs about the page
-count times Graph's latency and holds one or two pages in memory whatever its size.
+page is fetched while the previous one is written (GraphClient.pages), so the export
+costs about the page count times Graph's latency and holds at most three pages in memory
+whatever its size.
 """
 
 from __future__ import annotations
 
-import contextvars
 import json
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +32,7 @@ from attributes import objects
 from attributes.directory import Definition
 from attributes.objects import DirectoryObject, Tab, Value
 from attributes.spreadsheet import csv_lines, guard
-from portal.graph import EVENTUAL, GraphClient, Page
+from portal.graph import EVENTUAL, GraphClient
 
 FIXED_COLUMNS = ("objectId", "objectType", "kind", "displayName", "principalName")
 PAGE = 999
@@ -108,35 +107,13 @@ class Scope:
 
 
 def exported_objects(graph: GraphClient, scope: Scope) -> Iterator[DirectoryObject]:
-    """Every object in scope, page by page, the next page fetched while this one is used."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        for tab, params, headers in scope.requests():
-            fetch = _fetcher(graph, tab, params, headers)
-            pending: Future[Page] | None = pool.submit(contextvars.copy_context().run, fetch, None)
-            while pending is not None:
-                page = pending.result()
-                pending = (
-                    pool.submit(contextvars.copy_context().run, fetch, page.next_link)
-                    if page.next_link
-                    else None
-                )
-                for item in page.items:
-                    found = DirectoryObject.from_graph(item, tab.collection)
-                    if scope.holders_of is None or _holds_in(found, scope.holders_of):
-                        yield found
-
-
-def _fetcher(
-    graph: GraphClient, tab: Tab, params: dict[str, str], headers: dict[str, str]
-) -> Callable[[str | None], Page]:
-    """Fetches the first page (no link) or the page a next link names."""
-
-    def fetch(link: str | None) -> Page:
-        return graph.page(
-            tab.path, params=None if link else params, headers=headers, next_link=link
-        )
-
-    return fetch
+    """Every object in scope, page by page, the next page on its way while this one is used."""
+    for tab, params, headers in scope.requests():
+        for page in graph.pages(tab.path, params=params, headers=headers):
+            for item in page.items:
+                found = DirectoryObject.from_graph(item, tab.collection)
+                if scope.holders_of is None or _holds_in(found, scope.holders_of):
+                    yield found
 
 
 def _holds_in(found: DirectoryObject, attribute_set: str) -> bool:
@@ -151,6 +128,8 @@ def _fixed(found: DirectoryObject) -> list[str]:
 def _cell(value: Value | None) -> str:
     if value is None:
         return ""
+    if type(value) is str:
+        return value
     return join_values(value) if isinstance(value, list) else _text(value)
 
 
@@ -158,14 +137,20 @@ def header(scope: Scope) -> list[str]:
     return [*FIXED_COLUMNS, *(column_name(d) for d in scope.columns)]
 
 
-def csv_row(found: DirectoryObject, columns: Sequence[Definition]) -> list[str]:
-    values = [found.value(d.attribute_set, d.name) for d in columns]
-    return [guard(cell) for cell in (*_fixed(found), *(_cell(v) for v in values))]
+def csv_rows(
+    found: Iterable[DirectoryObject], columns: Sequence[Definition]
+) -> Iterator[list[str]]:
+    keys = [d.key for d in columns]
+    for target in found:
+        cells = _fixed(target)
+        cells += [_cell(v) for v in target.values_of(keys)]
+        # Most cells are empty: only text needs the guard.
+        yield [guard(cell) if cell else cell for cell in cells]
 
 
-def csv_stream(graph: GraphClient, scope: Scope) -> Iterator[str]:
-    rows = (csv_row(found, scope.columns) for found in exported_objects(graph, scope))
-    return csv_lines(header(scope), rows)
+def csv_stream(graph: GraphClient, scope: Scope, *, batch: int = 500) -> Iterator[str]:
+    rows = csv_rows(exported_objects(graph, scope), scope.columns)
+    return csv_lines(header(scope), rows, batch=batch)
 
 
 def json_stream(graph: GraphClient, scope: Scope, *, batch: int = 200) -> Iterator[str]:
@@ -173,12 +158,13 @@ def json_stream(graph: GraphClient, scope: Scope, *, batch: int = 200) -> Iterat
     yield "["
     separator = "\n"
     items: list[str] = []
+    names = [column_name(d) for d in scope.columns]
+    keys = [d.key for d in scope.columns]
     for found in exported_objects(graph, scope):
         row: dict[str, Any] = dict(zip(FIXED_COLUMNS, _fixed(found), strict=True))
-        for definition in scope.columns:
-            value = found.value(definition.attribute_set, definition.name)
+        for name, value in zip(names, found.values_of(keys), strict=True):
             if value is not None:
-                row[column_name(definition)] = value
+                row[name] = value
         items.append(separator + json.dumps(row, ensure_ascii=False))
         separator = ",\n"
         if len(items) >= batch:

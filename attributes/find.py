@@ -14,7 +14,7 @@ search can be bookmarked, shared and exported as it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -237,17 +237,19 @@ class FindForm(PortalForm):
 
     def query_string(self, **extra: str) -> str:
         """The form's fields as a query string: the search's own, shareable address."""
+        unused = {
+            name
+            for row in range(1, MAX_CONDITIONS + 1)
+            if not self.data.get(_field_names(row)[0])
+            for name in _field_names(row)
+        }
         pairs = [
             (name, value)
             for name in self.fields
+            if name not in unused
             for value in (
                 self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
             )
             if value
         ]
         return urlencode([*pairs, *extra.items()])
-
-
-def readable_definitions(definitions: Iterable[Definition], allows: Any) -> list[Definition]:
-    """The definitions whose values the person's roles may read."""
-    return [d for d in definitions if allows(d.attribute_set)]

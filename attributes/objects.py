@@ -20,10 +20,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from attributes.directory import Definition
+from attributes.directory import Definition, attribute_key
 from attributes.models import TargetType
 from portal.graph import EVENTUAL, BatchRequest, GraphClient, GraphError, odata_string, segment
 
@@ -136,10 +137,10 @@ def parse_values(raw: Any) -> dict[str, dict[str, Value]]:
     None, {} and sets holding only their annotation all mean "nothing assigned there".
     """
     parsed: dict[str, dict[str, Value]] = {}
-    if not isinstance(raw, Mapping):
+    if not isinstance(raw, dict):  # JSON objects; dict is also much faster to test
         return parsed
     for set_name, attributes in raw.items():
-        if not isinstance(attributes, Mapping):
+        if not isinstance(attributes, dict):
             continue
         values = {
             name: value
@@ -166,16 +167,6 @@ def count_values(values: Mapping[str, Mapping[str, Value]]) -> int:
         for attributes in values.values()
         for value in attributes.values()
     )
-
-
-def find_value(values: Mapping[str, Mapping[str, Value]], set_name: str, name: str) -> Value | None:
-    """An attribute's value, names compared without regard to case as Graph does."""
-    for candidate, attributes in values.items():
-        if candidate.casefold() == set_name.casefold():
-            for attribute, value in attributes.items():
-                if attribute.casefold() == name.casefold():
-                    return value
-    return None
 
 
 def assignment_payload(definition: Definition, value: Value | None) -> dict[str, Any]:
@@ -228,15 +219,7 @@ class DirectoryObject:
             app_id=str(data.get("appId") or ""),
             blueprint_app_id=str(data.get("agentIdentityBlueprintId") or ""),
             parent_id=str(data.get("identityParentId") or ""),
-            sponsors=tuple(
-                Sponsor(
-                    str(s.get("id") or ""),
-                    str(s.get("displayName") or ""),
-                    str(s.get("userPrincipalName") or ""),
-                )
-                for s in data.get("sponsors") or ()
-                if isinstance(s, Mapping)
-            ),
+            sponsors=_sponsors(data.get("sponsors")),
             values=parse_values(data.get("customSecurityAttributes")),
         )
 
@@ -261,8 +244,35 @@ class DirectoryObject:
     def values_used(self) -> int:
         return count_values(self.values)
 
+    @cached_property
+    def _by_key(self) -> dict[tuple[str, str], Value]:
+        return {
+            attribute_key(set_name, name): value
+            for set_name, attributes in self.values.items()
+            for name, value in attributes.items()
+        }
+
     def value(self, set_name: str, name: str) -> Value | None:
-        return find_value(self.values, set_name, name)
+        return self._by_key.get(attribute_key(set_name, name))
+
+    def values_of(self, keys: Sequence[tuple[str, str]]) -> list[Value | None]:
+        """The values of several attributes, by `attribute_key`: one lookup each."""
+        held = self._by_key
+        return [held.get(key) for key in keys]
+
+
+def _sponsors(raw: Any) -> tuple[Sponsor, ...]:
+    if not raw:
+        return ()
+    return tuple(
+        Sponsor(
+            str(s.get("id") or ""),
+            str(s.get("displayName") or ""),
+            str(s.get("userPrincipalName") or ""),
+        )
+        for s in raw
+        if isinstance(s, dict)
+    )
 
 
 def kind_of(data: Mapping[str, Any], collection: str) -> Kind:

@@ -54,6 +54,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.portal_client import rss_kb  # noqa: E402
+
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 DATABASE = "portal_bench"
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -465,13 +467,6 @@ def explain(sql: str) -> list[str]:
 
 
 # Exports ------------------------------------------------------------------------------
-
-
-def rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def export(client: Any, path: str, total: int, *, traced: bool) -> dict[str, Any]:

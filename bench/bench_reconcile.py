@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_definitions import configure_django, signed_in_client  # noqa: E402
+from bench.portal_client import configure_django, signed_in_client  # noqa: E402
 from emulator.harness import EmulatorProcess  # noqa: E402
 from emulator.tenant import demo  # noqa: E402
 

@@ -11,7 +11,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -103,6 +103,19 @@ def emu(emulator: EmulatorProcess, portal_settings: None) -> EmulatorProcess:
     """The emulator, reset to the demo tenant, with the portal pointed at it."""
     emulator.reset()
     return emulator
+
+
+@pytest.fixture
+def graph_as(emu: EmulatorProcess) -> Callable[..., Any]:
+    """Calls the emulator's Graph directly, as a demo account: the other side of each rule."""
+    tokens: dict[str, str] = {}
+
+    def call(method: str, path: str, upn: str = "ada.admin@contoso.example", **kwargs: Any) -> Any:
+        if upn not in tokens:
+            tokens[upn] = emu.password_token(upn)
+        return emu.graph(method, path, token=tokens[upn], **kwargs)
+
+    return call
 
 
 @pytest.fixture

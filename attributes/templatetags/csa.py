@@ -24,7 +24,7 @@ def value_token(value: str) -> str:
 def cells(target: DirectoryObject, columns: Sequence[Definition]) -> list[list[str]]:
     """An object's values of each column, as text: a list per cell (several for a
     multi-valued attribute, none when it holds nothing)."""
-    return [shown_values(target.value(d.attribute_set, d.name)) for d in columns]
+    return [shown_values(value) for value in target.values_of([d.key for d in columns])]
 
 
 @register.filter

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -15,9 +16,11 @@ from emulator.graph.odata import QueryOptions, parse_query
 from emulator.graph.quota import priority_of
 from emulator.identity.tokens import Caller
 from emulator.server.switches import RuntimeSettings
+from emulator.server.web import Encoded, dump_json
 from emulator.tenant.model import DirectoryObject, Tenant
 
 QUERY_CACHE_SIZE = 32
+RENDER_CACHE_SIZE = 200_000
 
 
 @dataclass(slots=True)
@@ -85,6 +88,8 @@ class QueryCache:
 
     def __init__(self) -> None:
         self._entries: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+        self._rendered: dict[tuple[Any, ...], tuple[object, Encoded]] = {}
+        self._rendered_revision = -1
 
     def get(self, key: tuple[Any, ...]) -> list[Any] | None:
         found = self._entries.get(key)
@@ -97,8 +102,28 @@ class QueryCache:
         while len(self._entries) > QUERY_CACHE_SIZE:
             self._entries.popitem(last=False)
 
+    def rendered(
+        self,
+        revision: int,
+        key: tuple[Any, ...],
+        values: object,
+        render: Callable[[], dict[str, Any]],
+    ) -> Encoded:
+        """An object as a list shows it, rendered once per tenant revision and values map,
+        and kept encoded, so that reading a large tenant page by page costs joining the
+        pages, not building and encoding every item again. `values` is the object's map as shown: a lagging index shows
+        some objects with older maps (index.py), and those are rendered apart."""
+        if revision != self._rendered_revision or len(self._rendered) >= RENDER_CACHE_SIZE:
+            self._rendered.clear()
+            self._rendered_revision = revision
+        found = self._rendered.get(key)
+        if found is None or found[0] is not values:
+            found = self._rendered[key] = (values, Encoded(dump_json(render())))
+        return found[1]
+
     def clear(self) -> None:
         self._entries.clear()
+        self._rendered.clear()
 
 
 @dataclass

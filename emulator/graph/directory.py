@@ -10,6 +10,7 @@ carry `@odata.type` wherever the context names their base type, and expand `spon
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -518,7 +519,23 @@ def _list(ctx: GraphContext, collection: Collection) -> Reply:
         body["@odata.count"] = len(matches)  # only on the first page
     if page.next_link:
         body["@odata.nextLink"] = page.next_link
-    body["value"] = [render(ctx, collection, obj, selected, expansion) for obj in page.items]
+    if expansion is not None:  # sponsors are other objects: rendered fresh each time
+        body["value"] = [render(ctx, collection, obj, selected, expansion) for obj in page.items]
+        return Reply(200, body)
+    scope = values.visible_scope(ctx)
+    shown = (
+        collection.name, selected, ctx.settings.empty_values,
+        None if scope is None else (scope.everything, scope.names),
+    )  # fmt: skip
+    body["value"] = [
+        ctx.cache.rendered(
+            ctx.tenant.revision,
+            (*shown, obj.id),
+            obj.csa,
+            functools.partial(render, ctx, collection, obj, selected),
+        )
+        for obj in page.items
+    ]
     return Reply(200, body)
 
 

@@ -60,16 +60,23 @@ def render(
     return rendered if rendered or keep_empty else None
 
 
-def visible_values(ctx: GraphContext, principal: DirectoryObject) -> dict[str, Any] | None:
-    """What this caller sees: `None` without the scope, the role, or as a guest."""
+def visible_scope(ctx: GraphContext) -> SetScope | None:
+    """The sets whose values this caller sees: none without the scope, the role, or as a
+    guest."""
     if not access.has_scope(ctx.caller, access.ASSIGNMENT_READ):
         return None
     me = ctx.me
     if me is not None and me.properties.get("userType") == "Guest":
         return None
-    if not ctx.access.read_assignments.granted:
+    return ctx.access.read_assignments if ctx.access.read_assignments.granted else None
+
+
+def visible_values(ctx: GraphContext, principal: DirectoryObject) -> dict[str, Any] | None:
+    """What this caller sees of an object's values."""
+    scope = visible_scope(ctx)
+    if scope is None:
         return None
-    return render(principal.csa, ctx.access.read_assignments, ctx.settings.empty_values)
+    return render(principal.csa, scope, ctx.settings.empty_values)
 
 
 # -- writing -----------------------------------------------------------------------------

@@ -71,8 +71,31 @@ class Response:
         return cls(0, drop=True)
 
 
+class Encoded(bytes):
+    """A value already encoded as JSON, written into a body as it is."""
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, Encoded):
+        return json.loads(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _dumps(payload: Any) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=_decoded).encode(
+        "utf-8"
+    )
+
+
 def dump_json(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """The body as JSON. A collection whose items are all `Encoded` (the last key of a
+    list reply) is spliced in without decoding them again; anywhere else, as inside a
+    `$batch` reply, they are decoded and encoded with the rest."""
+    items = payload.get("value") if isinstance(payload, dict) else None
+    if not items or not isinstance(items, list) or not all(type(i) is Encoded for i in items):
+        return _dumps(payload)
+    head = _dumps({k: v for k, v in payload.items() if k != "value"})[:-1]
+    return b"".join((head, b"," if len(head) > 1 else b"", b'"value":[', b",".join(items), b"]}"))
 
 
 def percent_encode_iri(value: str) -> str:

@@ -1,0 +1,66 @@
+"""What the bench scripts share: a portal configured against a running emulator, with a
+throwaway SQLite database, and a test client signed in through the real MSAL flow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from emulator.harness import EmulatorProcess
+from emulator.tenant import demo
+
+ADA = "ada.admin@contoso.example"
+
+
+def configure_django(emulator: EmulatorProcess, workdir: Path) -> None:
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "bench-only-secret-key-that-is-long-enough-to-pass",
+            "PORTAL_AUDIT_KEY": "bench-only-audit-key-that-is-long-enough-to-pass",
+            "ALLOWED_HOSTS": "localhost,testserver",
+            "SECURE_COOKIES": "false",
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "PORTAL_TENANT_ID": demo.TENANT_ID,
+            "PORTAL_CLIENT_ID": demo.PORTAL_CLIENT_ID,
+            "PORTAL_CLIENT_SECRET": demo.PORTAL_CLIENT_SECRET,
+            "PORTAL_AUTHORITY": emulator.authority,
+            "PORTAL_GRAPH_URL": emulator.graph_root,
+            "PORTAL_CA_BUNDLE": str(emulator.ca_path),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def signed_in_client(emulator: EmulatorProcess, upn: str = ADA) -> Any:
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    start = client.get("/auth/sign-in/microsoft")
+    callback = urlsplit(emulator.complete_sign_in(start["Location"], upn))
+    finished = client.get(f"{callback.path}?{callback.query}")
+    assert finished.status_code == 302, finished.content[:500]
+    client.get("/")  # reads and caches the roles, as the home page does after sign-in
+    return client
+
+
+def rss_kb(field: str = "VmRSS") -> int:
+    """This process's resident memory (VmRSS) or its high-water mark (VmHWM), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak_rss() -> None:
+    """Starts VmHWM again from the current RSS (Linux: clear_refs 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
