@@ -1,6 +1,6 @@
 """The assignment workspace in Chromium: finding an agent as you type, assigning it a
 multi-valued predefined attribute, finding the change in its history and the audit log,
-removing it; and two people saving the same attribute at once."""
+removing it; two people saving the same attribute at once; and doing it by keyboard."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from emulator.harness import EmulatorProcess
 from tests.browser.people import sign_in_on, watch_console
@@ -188,4 +188,57 @@ def test_two_people_save_the_same_attribute_and_the_second_sees_both_versions(
         ]
     finally:
         other.close()
+    assert console_errors == []
+
+
+def _tab_to(page: Page, target: Locator, *, limit: int = 80) -> None:
+    """Presses Tab until `target` has the focus, as someone moving through the page would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{target} was not reached with {limit} presses of Tab")
+
+
+def test_an_assignment_is_made_with_the_keyboard_alone(
+    page: Page,
+    live_server: Any,
+    emu: EmulatorProcess,
+    sign_in_as: Callable[[str], None],
+    console_errors: list[str],
+) -> None:
+    sign_in_as(LEE)
+    page.goto(f"{live_server.url}/objects/agentIdentity/{AGENT}/")
+
+    # The picker: reached by Tab, the attribute chosen by typing its name's first letters.
+    picker = page.get_by_label("Attribute", exact=True)
+    _tab_to(page, picker)
+    page.keyboard.type("Proj")
+    expect(picker).to_have_value("Engineering_Project")
+    panel = page.locator("#assignment-panel")
+    expect(panel.get_by_role("heading", name="Engineering / Project")).to_be_visible()
+
+    # Into the form: Space ticks a value, Enter in the reason saves.
+    baker = panel.get_by_role("checkbox", name="Baker")
+    _tab_to(page, baker)
+    page.keyboard.press("Space")
+    expect(baker).to_be_checked()
+    reason = panel.get_by_label("Reason")
+    _tab_to(page, reason)
+    page.keyboard.type("Keyboard only")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("Project of HR Onboarding Agent was saved.")).to_be_visible()
+    project = page.get_by_role("row", name=re.compile(r"^Project\b"))
+    expect(project.get_by_role("listitem")).to_have_text(["Baker"])
+    assert _graph_value(emu, "servicePrincipals", AGENT, "Engineering")["Project"] == ["Baker"]
+
+    # Removing it: Tab to the row's link, Enter, Tab to Remove, Enter.
+    _tab_to(page, page.get_by_role("link", name="Change or remove Project"))
+    page.keyboard.press("Enter")
+    remove = page.get_by_role("button", name="Remove Project")
+    _tab_to(page, remove)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Project was removed from HR Onboarding Agent.")).to_be_visible()
+    assert "Project" not in (_graph_value(emu, "servicePrincipals", AGENT, "Engineering") or {})
     assert console_errors == []
