@@ -17,7 +17,6 @@ from tests.browser.people import sign_in_on, watch_console
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AGENT = "93f19af5-a7bf-5a49-8ca1-509f7e6e3c65"  # HR Onboarding Agent
-REY = "rey.reader@contoso.example"
 ADA = "ada.admin@contoso.example"
 LEE = "lee.lead@contoso.example"
 
@@ -49,6 +48,7 @@ def test_the_lead_finds_an_agent_as_they_type_assigns_projects_and_removes_them(
 
     # Results follow the box as it is typed: no submit, the address follows too.
     results = page.locator("#object-results")
+    expect(results.get_by_role("link", name="Ada Admin")).to_be_visible()
     search = page.get_by_role("searchbox", name=re.compile("^Search by display name"))
     search.press_sequentially("HR")
     expect(results.get_by_role("link", name="HR Benefits Agent")).to_be_visible()
