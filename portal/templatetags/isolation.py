@@ -1,11 +1,12 @@
-"""`|bdi` and `|isolated`, built into every template (TEMPLATES' builtins): see portal.isolation."""
+"""`|bdi`, `|isolated` and `|isolated_option`, built into every template (TEMPLATES'
+builtins): see portal.isolation."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils.safestring import SafeString
 
-from portal.isolation import isolated, isolated_text
+from portal.isolation import isolated, isolated_option, isolated_text
 
 register = template.Library()
 
@@ -20,3 +21,10 @@ def bdi(value: object) -> SafeString:
 def isolated_filter(value: object) -> str:
     """The same where markup cannot go: `<title>{{ name|isolated }}</title>`."""
     return isolated_text(value)
+
+
+@register.filter(name="isolated_option")
+def isolated_option_filter(value: object) -> str:
+    """For `<option>` text and `<optgroup label>`: isolated only if it holds a bidi control,
+    so a select's type-ahead finds the option by its first letters."""
+    return isolated_option(value)

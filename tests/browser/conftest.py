@@ -3,34 +3,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import Page
 
 from emulator.harness import EmulatorProcess
+from tests.browser.people import sign_in_on, watch_console
 
 
 @pytest.fixture
 def console_errors(page: Page) -> list[str]:
     """Errors and CSP reports the page logs; journeys end by asserting there were none."""
-    errors: list[str] = []
-
-    def collect(message: ConsoleMessage) -> None:
-        if message.type == "error" or "Content Security Policy" in message.text:
-            errors.append(message.text)
-
-    page.on("console", collect)
-    return errors
+    return watch_console(page)
 
 
 @pytest.fixture
 def sign_in_as(live_server, page: Page, emu: EmulatorProcess) -> Callable[[str], None]:
-    """Signs in through the landing page and the emulator's sign-in page, as a person would."""
+    """Signs the page in through the landing page and the emulator's sign-in page."""
 
     def sign_in(upn: str) -> None:
-        page.goto(f"{live_server.url}/")
-        page.get_by_role("link", name="Sign in with Microsoft").click()
-        page.get_by_label("Email or user name").fill(upn)
-        page.get_by_label("Password").fill("demo")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in_on(page, live_server.url, upn)
 
     return sign_in
