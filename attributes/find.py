@@ -23,7 +23,7 @@ from django import forms
 
 from attributes import directory, objects, validators
 from attributes.directory import Definition
-from attributes.forms import PortalForm
+from attributes.forms import PortalForm, QuickSelect, QuickSelectMultiple
 from attributes.objects import ALL, TABS, Listing, Tab
 
 MAX_CONDITIONS = 4
@@ -124,15 +124,22 @@ class FindForm(PortalForm):
 
     id_prefix = "find"
     match = forms.ChoiceField(
-        label="Objects must match", choices=list(MATCHES.items()), initial="all", required=False
+        label="Objects must match",
+        choices=list(MATCHES.items()),
+        initial="all",
+        required=False,
+        widget=QuickSelect,
     )
     tab = forms.ChoiceField(
         label="Look among",
         choices=[(ALL, "Users and service principals"), *[(t.key, t.label) for t in TABS]],
         initial=ALL,
         required=False,
+        widget=QuickSelect,
     )
-    col = forms.MultipleChoiceField(label="Show these attributes as columns", required=False)
+    col = forms.MultipleChoiceField(
+        label="Show these attributes as columns", required=False, widget=QuickSelectMultiple
+    )
 
     def __init__(self, *args: Any, definitions: Sequence[Definition], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,10 +152,16 @@ class FindForm(PortalForm):
         for row in range(1, MAX_CONDITIONS + 1):
             attribute, operator, value, negate = _field_names(row)
             self.fields[attribute] = forms.ChoiceField(
-                label=f"Attribute {row}", choices=attribute_choices, required=False
+                label=f"Attribute {row}",
+                choices=attribute_choices,
+                required=False,
+                widget=QuickSelect,
             )
             self.fields[operator] = forms.ChoiceField(
-                label=f"Operator {row}", choices=list(OPERATORS.items()), required=False
+                label=f"Operator {row}",
+                choices=list(OPERATORS.items()),
+                required=False,
+                widget=QuickSelect,
             )
             self.fields[value] = forms.CharField(
                 label=f"Value {row}", max_length=validators.VALUE_MAX, required=False, strip=False

@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from attributes import validators
 from attributes.directory import TYPES, Definition
@@ -49,6 +52,48 @@ class PortalForm(forms.Form):
         kwargs.setdefault("label_suffix", "")
         kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
         super().__init__(*args, **kwargs)
+
+
+class _OptionsInPython:
+    """Writes a select's options in Python rather than one template per option: Django's
+    way costs about 0.1 ms an option, and the query builder shows over a hundred."""
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        select: Any = self
+        chosen = {str(v) for v in select.format_value(value)}
+        final = select.build_attrs(select.attrs, attrs)
+        if select.allow_multiple_selected:
+            final["multiple"] = True
+
+        def options(choices: Iterable[tuple[Any, Any]]) -> SafeString:
+            return format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                ((v, " selected" if str(v) in chosen else "", label) for v, label in choices),
+            )
+
+        groups = [
+            format_html('<optgroup label="{}">{}</optgroup>', key, options(label))
+            if isinstance(label, (list, tuple))
+            else options([(key, label)])
+            for key, label in select.choices
+        ]
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(final),
+            format_html_join("", "{}", ((g,) for g in groups)),
+        )
+
+
+class QuickSelect(_OptionsInPython, forms.Select):
+    pass
+
+
+class QuickSelectMultiple(_OptionsInPython, forms.SelectMultiple):
+    pass
 
 
 class ReasonField(forms.CharField):

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import os
 import re
 import statistics
 import sys
@@ -41,15 +40,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.portal_client import ADA, configure_django, signed_in_client  # noqa: E402
 from emulator.harness import EmulatorProcess  # noqa: E402
 from emulator.tenant import demo  # noqa: E402
 
-ADA = "ada.admin@contoso.example"
 AGENT_NAME = "HR Onboarding Agent"
 TYPED = [AGENT_NAME[:length] for length in range(1, len(AGENT_NAME) + 1)]
 HTMX = {"HX-Request": "true", "HX-Target": "object-results"}
@@ -59,45 +57,6 @@ TENANTS = [  # label, seed, Graph latency in ms
     ("50,000 objects", "large:50000", 0),
     ("50,000 @ 50 ms", "large:50000", 50),
 ]
-
-
-def configure_django(emulator: EmulatorProcess, workdir: Path) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": "bench-only-secret-key-that-is-long-enough-to-pass",
-            "PORTAL_AUDIT_KEY": "bench-only-audit-key-that-is-long-enough-to-pass",
-            "ALLOWED_HOSTS": "localhost,testserver",
-            "SECURE_COOKIES": "false",
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "PORTAL_TENANT_ID": demo.TENANT_ID,
-            "PORTAL_CLIENT_ID": demo.PORTAL_CLIENT_ID,
-            "PORTAL_CLIENT_SECRET": demo.PORTAL_CLIENT_SECRET,
-            "PORTAL_AUTHORITY": emulator.authority,
-            "PORTAL_GRAPH_URL": emulator.graph_root,
-            "PORTAL_CA_BUNDLE": str(emulator.ca_path),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
-
-
-def signed_in_client(emulator: EmulatorProcess) -> Any:
-    from django.test import Client
-
-    client = Client(HTTP_HOST="localhost")
-    start = client.get("/auth/sign-in/microsoft")
-    callback = urlsplit(emulator.complete_sign_in(start["Location"], ADA))
-    finished = client.get(f"{callback.path}?{callback.query}")
-    assert finished.status_code == 302, finished.content[:500]
-    client.get("/")  # reads and caches the roles, as the home page does after sign-in
-    return client
 
 
 @dataclass

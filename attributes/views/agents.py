@@ -18,11 +18,11 @@ from attributes import access, agents
 from attributes.access import capabilities, require_attribute_role
 from attributes.actions.assignments import set_attribute
 from attributes.directory import Definition
-from attributes.forms import PortalForm, ReasonField
+from attributes.forms import PortalForm, QuickSelect, ReasonField
 from attributes.objects import DirectoryObject
 from attributes.runner import run_action
 from portal.auth.client import graph_for
-from portal.isolation import isolated
+from portal.isolation import isolated, isolated_option
 from portal.types import PortalRequest
 
 
@@ -31,8 +31,8 @@ class MoveForm(PortalForm):
 
     agent = forms.CharField(widget=forms.HiddenInput)
     status_attribute = forms.CharField(widget=forms.HiddenInput)
-    from_status = forms.ChoiceField(label="From", required=False)
-    to_status = forms.ChoiceField(label="To")
+    from_status = forms.ChoiceField(label="From", required=False, widget=QuickSelect)
+    to_status = forms.ChoiceField(label="To", widget=QuickSelect)
     reason = ReasonField(
         required=True, help_text="Why the agent moves; it goes into the audit log."
     )
@@ -43,15 +43,15 @@ class MoveForm(PortalForm):
         self, *args: Any, status: Definition, statuses: tuple[str, ...] = (), **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
+        held = [(s, isolated_option(s)) for s in statuses]
         self._choice("from_status").choices = (
-            [
-                (agents.NO_STATUS, "No status"),
-                *[(s, s) for s in statuses],
-            ]
+            [(agents.NO_STATUS, "No status"), *held]
             if not statuses or status.is_collection
-            else [(s, s) for s in statuses]
+            else held
         )
-        self._choice("to_status").choices = [(v.id, v.id) for v in status.active_values]
+        self._choice("to_status").choices = [
+            (v.id, isolated_option(v.id)) for v in status.active_values
+        ]
 
     def _choice(self, name: str) -> forms.ChoiceField:
         field = self.fields[name]

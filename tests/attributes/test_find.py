@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -455,9 +456,19 @@ def test_the_lead_cannot_read_the_agent_status(lee: Client) -> None:
     page = Html(lee.get("/agents/", {"attribute": "AgentAttributes_AgentApprovalStatus"}))
     # Lee's roles cover Engineering only: the board falls back to an Engineering attribute.
     choices = [option.text() for option in page.css("#board-attribute option")]
-    assert choices == ["\u2068Engineering\u2069 / \u2068Project\u2069"]
+    assert choices == ["Engineering / Project"]
     assert not any("HR_Approved" in cell.text() for cell in page.by_test_id("statuses"))
     assert all(
         str(field.get("value")).startswith("Engineering_")
         for field in page.css("[name=status_attribute]")
     )
+
+
+def test_the_readmes_example_is_what_the_demo_tenant_exports(ada: Client) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = readme.split("```csv\n", 1)[1].split("```", 1)[0]
+    shown = list(csv.DictReader(io.StringIO(example)))
+    exported = {row["objectId"]: row for row in _csv(ada.get("/export/all.csv"))}
+    assert len(shown) == 3
+    for row in shown:
+        assert {column: exported[row["objectId"]][column] for column in row} == row

@@ -24,6 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 GraphAs = Callable[..., Any]
 PROJECT = "/sets/Engineering/attributes/Project/"
+SET_TYPE = "#Microsoft.DirectoryServices.CustomSecurityAttributeValue"
+HR_AGENT = "93f19af5-a7bf-5a49-8ca1-509f7e6e3c65"  # HR Onboarding Agent
 
 
 def _add_value(graph_as: GraphAs, value: str) -> None:
@@ -273,6 +275,11 @@ def hostile_tenant(ada: Client, graph_as: GraphAs) -> None:
     graph_as("PATCH", "/directory/attributeSets/Engineering", json={"description": OVERRIDE})
     graph_as("PATCH", f"{definitions}/Engineering_Project", json={"description": OVERRIDE})
     _add_value(graph_as, "\u202eZap")
+    # The value held by a user and an agent, so that it shows on every page about objects.
+    for path in (f"/users/{demo.REY.object_id}", f"/servicePrincipals/{HR_AGENT}"):
+        held = {"Project@odata.type": "#Collection(String)", "Project": ["\u202eZap"]}
+        body = {"customSecurityAttributes": {"Engineering": {"@odata.type": SET_TYPE, **held}}}
+        assert graph_as("PATCH", path, json=body).status_code == 204
     # Written by another tool, or before the form refused them:
     HelpText.objects.create(
         definition_id="Engineering_Project", text=OVERRIDE, updated_by="\u202eother@tool"
@@ -298,6 +305,14 @@ def hostile_tenant(ada: Client, graph_as: GraphAs) -> None:
         "/audit/",
         "/audit/object/definition/Engineering_Project",
         "/audit/object/attributeSet/Engineering",
+        f"/objects/user/{demo.REY.object_id}/",
+        f"/objects/agentIdentity/{HR_AGENT}/",
+        "/objects/?q=Rey",
+        "/find/?a1=Engineering_Project&o1=startsWith&v1=%E2%80%AEZ&tab=all",
+        "/find/?a1=Engineering_Project&o1=eq&v1=%E2%80%AEZap&tab=users&col=Engineering_Project",
+        "/coverage/?required=Engineering_Project&required=Security_Clearance&tab=all",
+        "/agents/?attribute=Engineering_Project",
+        "/export/",
     ],
 )
 def test_text_from_graph_or_people_is_isolated_on_every_page(ada: Client, url: str) -> None:
