@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from django import forms
-from django.contrib import messages
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
@@ -19,7 +18,6 @@ from attributes.access import capabilities, require_attribute_role
 from attributes.actions.assignments import set_attribute
 from attributes.directory import Definition
 from attributes.forms import PortalForm, QuickSelect, ReasonField
-from attributes.objects import DirectoryObject
 from attributes.runner import run_action
 from portal.auth.client import graph_for
 from portal.isolation import isolated, isolated_option
@@ -34,7 +32,9 @@ class MoveForm(PortalForm):
     from_status = forms.ChoiceField(label="From", required=False, widget=QuickSelect)
     to_status = forms.ChoiceField(label="To", widget=QuickSelect)
     reason = ReasonField(
-        required=True, help_text="Why the agent moves; it goes into the audit log."
+        required=True,
+        help_text="Why the agent moves; it goes into the audit log.",
+        error_messages={"required": "Give the reason for the move: it goes into the audit log."},
     )
     seen = forms.CharField(widget=forms.HiddenInput, required=False, strip=False)
     back = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -77,16 +77,27 @@ def _status(
 @require_GET
 @require_attribute_role
 def agent_board(request: PortalRequest) -> HttpResponse:
+    return _board(request, request.GET)
+
+
+def _board(
+    request: PortalRequest,
+    query: QueryDict,
+    failed: tuple[str, MoveForm] | None = None,
+    status_code: int = 200,
+) -> HttpResponse:
+    """The board for the filters in `query`; `failed` is an agent's move form that was
+    refused, shown in its row with its errors."""
     caps = capabilities(request)
     definitions = access.readable_definitions(request)
-    status = _status(request, definitions, request.GET.get("attribute", ""))
+    status = _status(request, definitions, query.get("attribute", ""))
     context: dict[str, Any] = {
         "caps": caps,
         "status": status,
         "status_choices": agents.status_choices(definitions),
         # "none" asks for the agents without a status; absent, for every agent.
-        "status_filter": _status_filter(request.GET.get("status")),
-        "blueprint_filter": request.GET.get("blueprint") or "",
+        "status_filter": _status_filter(query.get("status")),
+        "blueprint_filter": query.get("blueprint") or "",
     }
     if status is not None:
         others = [
@@ -103,21 +114,22 @@ def agent_board(request: PortalRequest) -> HttpResponse:
         )
         writable = caps.assignments_write.allows(status.attribute_set)
         shown = [agent for group in board.groups for agent in group.agents]
+        forms_by_agent: dict[str, MoveForm] = {}
+        if writable:
+            for index, agent in enumerate(shown):
+                form = _move_form(status, agent, query.urlencode())
+                if failed is not None and failed[0] == agent.target.id:
+                    form = failed[1]
+                form.auto_id = f"move-{index}-%s"  # every row's form has its own ids
+                forms_by_agent[agent.target.id] = form
         context.update(
             board=board,
             others=others,
             writable=writable,
             why_not_move=caps.why_not_assign(status.attribute_set),
-            forms=(
-                {
-                    agent.target.id: _move_form(status, agent, index, request.GET.urlencode())
-                    for index, agent in enumerate(shown)
-                }
-                if writable
-                else {}
-            ),
+            forms=forms_by_agent,
         )
-    return render(request, "attributes/agents/board.html", context)
+    return render(request, "attributes/agents/board.html", context, status=status_code)
 
 
 def _status_filter(value: str | None) -> str | None:
@@ -126,10 +138,8 @@ def _status_filter(value: str | None) -> str | None:
     return agents.NO_STATUS if value == "none" else value
 
 
-def _move_form(status: Definition, agent: agents.Agent, index: int, back: str) -> MoveForm:
-    # Every agent's form is on one page: each gets its own element ids.
+def _move_form(status: Definition, agent: agents.Agent, back: str) -> MoveForm:
     return MoveForm(
-        auto_id=f"move-{index}-%s",
         status=status,
         statuses=agent.statuses,
         initial={
@@ -154,13 +164,14 @@ def agent_move(request: PortalRequest) -> HttpResponse:
     )
     current = target.value(status.attribute_set, status.name)
     form = MoveForm(request.POST, status=status, statuses=agents.statuses_of(current))
-    back = _board_url(request.POST.get("back", ""))
+    back = _board_query(request.POST.get("back", ""))
     if not form.is_valid():
-        return _refused(request, back, target, _messages(form))
+        return _board(request, back, failed=(target.id, form), status_code=400)
     data = form.cleaned_data
     value = agents.moved(
         data["seen"], data["from_status"], data["to_status"], collection=status.is_collection
     )
+    board_url = reverse("attributes:agent_board")
     response = run_action(
         request,
         set_attribute,
@@ -171,28 +182,21 @@ def agent_move(request: PortalRequest) -> HttpResponse:
             isolated(data["from_status"] or "no status"),
             isolated(data["to_status"]),
         ),
-        then=back,
+        then=f"{board_url}?{back.urlencode()}" if back else board_url,
         current=target,
         definition=status,
         value=value,
         seen=data["seen"],
         reason=data["reason"],
     )
-    return response or _refused(request, back, target, _messages(form))
+    # Graph refused: its reason is on the form, shown in the agent's row.
+    return response or _board(request, back, failed=(target.id, form), status_code=400)
 
 
-def _messages(form: forms.Form) -> str:
-    return " ".join(str(message) for errors in form.errors.values() for message in errors)
-
-
-def _refused(request: PortalRequest, back: str, target: DirectoryObject, why: str) -> HttpResponse:
-    messages.error(request, format_html("{} was not moved: {}", isolated(target.name), why))
-    return redirect(back)
-
-
-def _board_url(query: str) -> str:
-    # Only the board's own query comes back from the form: never another address.
-    base = reverse("attributes:agent_board")
-    allowed = {"attribute", "status", "blueprint"}
-    kept = [(k, v) for k, v in parse_qsl(query) if k in allowed]
-    return f"{base}?{urlencode(kept)}" if kept else base
+def _board_query(query: str) -> QueryDict:
+    # Only the board's own filters come back from the form: never another address.
+    kept = QueryDict(mutable=True)
+    for key, value in parse_qsl(query):
+        if key in {"attribute", "status", "blueprint"}:
+            kept.appendlist(key, value)
+    return kept

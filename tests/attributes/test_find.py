@@ -428,8 +428,16 @@ def test_a_status_move_needs_a_reason_and_is_audited(ada: Client, graph_as: Grap
     form = agent.one("form")
     data = {i.get("name"): i.get("value") for i in form.css("input[name]")}
     data.update(from_status="In_Review", to_status="HR_Approved")
-    refused = ada.post(form.get("action"), {**data, "reason": ""}, follow=True)
-    assert "was not moved" in Html(refused).text()
+    refused = ada.post(form.get("action"), {**data, "reason": ""})
+    # The board again, the refusal in the agent's own row and the choices kept.
+    assert refused.status_code == 400
+    row = next(
+        r for r in Html(refused).by_test_id("agent") if r.get("data-id") == agent.get("data-id")
+    )
+    assert row.by_test_id("move-errors")[0].text() == (
+        "Reason: Give the reason for the move: it goes into the audit log."
+    )
+    assert row.one("[name=to_status] option[selected]").get("value") == "HR_Approved"
     assert not AuditRecord.objects.exists()
     moved = ada.post(form.get("action"), {**data, "reason": "HR signed off, ticket 7"})
     assert moved.status_code == 302
