@@ -16,9 +16,9 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from attributes import validators
+from attributes import assignment_rules, validators
 from attributes.directory import TYPES, Definition
-from attributes.objects import VALUES_PER_OBJECT, DirectoryObject, Value
+from attributes.objects import DirectoryObject, Value
 
 
 def _live_check(field: forms.Field, url: str, target: str, *, method: str = "get") -> None:
@@ -485,34 +485,11 @@ class AssignmentForm(PortalForm):
             return data
         if "value" not in data:
             return data
-        value = data["value"]
-        changed = sorted(map(str, _items(value))) != sorted(map(str, _items(self.held)))
-        if not self.definition.is_active and value is not None and changed:
-            # graph-api.md §3: a deactivated attribute's values can be removed, not changed.
-            self.add_error(
-                "value",
-                f"{self.definition.name} is deactivated: it cannot be given new values or "
-                "changed. Its values can stay as they are, or be removed.",
-            )
-            return data
-        used = self.current.values_used - _counts(self.held) + _counts(value)
-        if used > VALUES_PER_OBJECT:
-            self.add_error(
-                "value",
-                f"That makes {used} values on {self.current.name}; Entra allows at most "
-                f"{VALUES_PER_OBJECT} per object across all attributes. Remove some first.",
-            )
+        for problem in assignment_rules.change_problems(
+            self.definition, self.current, data["value"]
+        ):
+            self.add_error("value", problem)
         return data
-
-
-def _items(value: Value | None) -> list[str | int | bool]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _counts(value: Value | None) -> int:
-    return len(_items(value))
 
 
 def _initial(held: Value | None) -> Any:
@@ -524,9 +501,7 @@ def _initial(held: Value | None) -> Any:
 def _choices(definition: Definition, held: Value | None) -> list[tuple[str, str]]:
     """The active predefined values, and any the object still holds though deactivated
     (it may keep them; nothing else may get them)."""
-    held_values = {
-        str(v) for v in (held if isinstance(held, list) else [held] if held is not None else [])
-    }
+    held_values = {str(v) for v in assignment_rules.items_of(held)}
     choices = [(v.id, v.id) for v in definition.active_values]
     choices += [
         (v.id, f"{v.id} (deactivated; kept while held)")
@@ -587,36 +562,12 @@ def _checked_value(definition: Definition, raw: Any, held: Value | None) -> Valu
         items = (
             raw if isinstance(raw, list) else [line.strip() for line in str(raw or "").splitlines()]
         )
-        items = [item for item in items if item != ""]
-        errors = [
-            e
-            for item in items
-            for e in validators.assigned_value_errors(item, type_=definition.type)
-        ]
-        if duplicates := sorted({i for i in items if items.count(i) > 1}):
-            errors.append(f"Listed more than once: {', '.join(duplicates)}.")
-        if errors:
-            raise forms.ValidationError(errors)
-        _check_predefined(definition, items, held)
-        if not items:
-            return None
-        return [int(i) for i in items] if definition.type == "Integer" else items
-    text = str(raw or "").strip()
-    if errors := validators.assigned_value_errors(text, type_=definition.type):
-        raise forms.ValidationError(errors)
-    _check_predefined(definition, [text], held)
-    return int(text) if definition.type == "Integer" else text
-
-
-def _check_predefined(definition: Definition, items: list[str], held: Value | None) -> None:
-    if not definition.use_predefined_only:
-        return
-    allowed = {v.id for v in definition.active_values} | {str(v) for v in _items(held)}
-    if unknown := [i for i in items if i not in allowed]:
-        raise forms.ValidationError(
-            f"{', '.join(repr(i) for i in unknown)} is not an active predefined value of "
-            f"{definition.name}. Choose from: {', '.join(v.id for v in definition.active_values)}."
-        )
+        texts = [str(item) for item in items if item != ""]
+    else:
+        texts = [str(raw or "").strip()]
+    if problems := assignment_rules.value_problems(definition, texts, held):
+        raise forms.ValidationError(problems)
+    return assignment_rules.typed(definition, texts)
 
 
 class SetPolicyForm(PortalForm):

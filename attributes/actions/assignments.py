@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from attributes import objects
 from attributes.actions import StaleEdit
+from attributes.assignment_rules import normal
 from attributes.audit import Actor, Target, applied_check, record_change
 from attributes.directory import Definition
 from attributes.models import Action, AuditRecord, TargetType
@@ -40,14 +41,6 @@ class ConflictingEdit(StaleEdit):
         self.theirs = theirs
 
 
-def _normal(value: Any) -> object:
-    """A value as compared for staleness: order in a collection does not matter, and
-    "nothing assigned" is None whether Graph said null, [] or {} (graph-api.md §11.3)."""
-    if value is None or value == []:
-        return None
-    return sorted(value, key=str) if isinstance(value, list) else value
-
-
 def set_attribute(
     *,
     graph: GraphClient,
@@ -60,11 +53,11 @@ def set_attribute(
 ) -> DirectoryObject:
     """Sets the attribute to `value`, or removes it (None, or an empty collection)."""
     before = current.value(definition.attribute_set, definition.name)
-    if _normal(before) != _normal(seen):
+    if normal(before) != normal(seen):
         raise ConflictingEdit(current, definition, before)
-    if _normal(before) == _normal(value):
+    if normal(before) == normal(value):
         return current
-    if _normal(value) is None:
+    if normal(value) is None:
         action = Action.ASSIGNMENT_REMOVED
     elif before is None:
         action = Action.ASSIGNMENT_SET
@@ -78,7 +71,7 @@ def set_attribute(
         attribute_set=definition.attribute_set,
         attribute=definition.name,
         before={"value": before},
-        after={"value": None if _normal(value) is None else value},
+        after={"value": None if normal(value) is None else value},
         reason=reason,
         graph=graph,
     ) as change:
@@ -98,4 +91,4 @@ def _object_holds_the_recorded_value(graph: GraphClient | None, record: AuditRec
     except NotFound:
         return False
     expected: Any = (record.after or {}).get("value")
-    return _normal(now.value(record.attribute_set, record.attribute)) == _normal(expected)
+    return normal(now.value(record.attribute_set, record.attribute)) == normal(expected)
