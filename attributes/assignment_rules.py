@@ -52,15 +52,24 @@ def value_problems(
         problems.append(f"{definition.name} holds one value, not {len(texts)}.")
     if duplicates := sorted({t for t in texts if texts.count(t) > 1}):
         problems.append(f"Listed more than once: {', '.join(duplicates)}.")
-    if not problems and definition.use_predefined_only:
-        allowed = {v.id for v in definition.active_values} | {str(v) for v in items_of(held)}
-        if unknown := [t for t in texts if t not in allowed]:
-            problems.append(
-                f"{', '.join(repr(t) for t in unknown)} is not an active predefined value of "
-                f"{definition.name}. Choose from: "
-                f"{', '.join(v.id for v in definition.active_values)}."
-            )
-    return problems
+    return problems or predefined_problems(definition, texts, held)
+
+
+def predefined_problems(
+    definition: Definition, texts: Sequence[str], held: Value | None = None
+) -> list[str]:
+    """A predefined-only attribute takes its active values, and keeps deactivated ones
+    the object already holds."""
+    if not definition.use_predefined_only:
+        return []
+    allowed = {v.id for v in definition.active_values} | {str(v) for v in items_of(held)}
+    if unknown := [t for t in texts if t not in allowed]:
+        return [
+            f"{', '.join(repr(t) for t in unknown)} is not an active predefined value of "
+            f"{definition.name}. Choose from: "
+            f"{', '.join(v.id for v in definition.active_values)}."
+        ]
+    return []
 
 
 def typed(definition: Definition, texts: Sequence[str]) -> Value | None:
@@ -71,7 +80,7 @@ def typed(definition: Definition, texts: Sequence[str]) -> Value | None:
         return texts[0] == "true"
     converted = [int(t) for t in texts] if definition.type == "Integer" else list(texts)
     if definition.is_collection:
-        return converted  # type: ignore[return-value]
+        return converted
     return converted[0]
 
 

@@ -222,6 +222,28 @@ def append(**fields: Any) -> AuditRecord:
     return record
 
 
+def append_intents(
+    intents: Iterable[dict[str, Any]],
+    *,
+    linked: Callable[[list[AuditRecord]], None] | None = None,
+) -> list[AuditRecord]:
+    """Appends and commits several pending records at once, each from the fields `append`
+    takes: a bulk job records the intent of every item of a `$batch` before sending it.
+    `linked` runs in the same transaction, so whatever points at the records (the job's
+    items) is committed with them or not at all."""
+    records = [_new_record(**fields) for fields in intents]
+    for record in records:
+        if record.action not in _applied_checks:
+            raise RuntimeError(f"No @applied_check is registered for {record.action!r}.")
+    if connection.in_atomic_block:
+        raise RuntimeError("append_intents must run outside transaction.atomic.")
+    with transaction.atomic():
+        bulk_append(records)
+        if linked is not None:
+            linked(records)
+    return records
+
+
 def bulk_append(records: Iterable[AuditRecord], *, batch_size: int = 5000) -> int:
     """Appends finished records in bulk, chaining them in memory (seeding, imports)."""
     count = 0

@@ -16,10 +16,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
 
 from attributes import export, objects
 from attributes.directory import Definition
-from attributes.objects import TAB_BY_KEY, DirectoryObject, Kind, Tab
+from attributes.forms import PortalForm
+from attributes.objects import ALL, TAB_BY_KEY, TABS, DirectoryObject, Kind, Tab
 from attributes.spreadsheet import csv_lines
 from portal.graph import GraphClient, counting_round_trips
 
@@ -118,3 +122,30 @@ def gaps_csv(graph: GraphClient, required: Sequence[Definition], tab: str) -> It
     scope = export.Scope(tabs=tuple(objects.tabs_for(tab)), columns=tuple(required), name="gaps")
     rows = export.csv_rows((target for target, gap in gaps(graph, required, tab) if gap), required)
     return csv_lines(export.header(scope), rows)
+
+
+# The form ---------------------------------------------------------------------------------
+
+
+class CoverageForm(PortalForm):
+    id_prefix = "coverage"
+    required = forms.MultipleChoiceField(
+        label="Required attributes",
+        help_text="An object is covered when it holds a value of every one of them.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    tab = forms.ChoiceField(
+        label="Which objects",
+        choices=[(ALL, "Users and service principals"), *[(t.key, t.label) for t in TABS]],
+        initial="agentIdentities",
+    )
+
+    def __init__(self, *args: Any, definitions: list[Definition], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.definitions = {d.id: d for d in definitions if d.is_active}
+        field = self.fields["required"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(d.id, f"{d.attribute_set} / {d.name}") for d in self.definitions.values()]
+
+    def chosen(self) -> list[Definition]:
+        return [self.definitions[i] for i in self.cleaned_data["required"]]

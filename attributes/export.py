@@ -125,7 +125,7 @@ def _fixed(found: DirectoryObject) -> list[str]:
     return [found.id, found.target_type.value, found.kind.value, found.display_name, principal]
 
 
-def _cell(value: Value | None) -> str:
+def cell(value: Value | None) -> str:
     if value is None:
         return ""
     if type(value) is str:
@@ -143,7 +143,7 @@ def csv_rows(
     keys = [d.key for d in columns]
     for target in found:
         cells = _fixed(target)
-        cells += [_cell(v) for v in target.values_of(keys)]
+        cells += [cell(v) for v in target.values_of(keys)]
         # Most cells are empty: only text needs the guard.
         yield [guard(cell) if cell else cell for cell in cells]
 

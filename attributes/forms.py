@@ -458,7 +458,7 @@ class AssignmentForm(PortalForm):
         self.definition, self.current, self.held = definition, current, held
         self.removing = removing
         if not removing:
-            self.fields["value"] = _value_field(definition, held)
+            self.fields["value"] = value_field(definition, held)
             self.order_fields(["value", "reason", "seen"])
         if reason_required:
             self.fields["reason"].required = True
@@ -475,7 +475,7 @@ class AssignmentForm(PortalForm):
         return seen
 
     def clean_value(self) -> Value | None:
-        return _checked_value(self.definition, self.cleaned_data.get("value"), self.held)
+        return checked_value(self.definition, self.cleaned_data.get("value"), self.held)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -511,7 +511,7 @@ def _choices(definition: Definition, held: Value | None) -> list[tuple[str, str]
     return choices
 
 
-def _value_field(definition: Definition, held: Value | None) -> forms.Field:
+def value_field(definition: Definition, held: Value | None) -> forms.Field:
     label = f"Value of {definition.name}"
     if definition.type == "Boolean":
         return forms.BooleanField(
@@ -554,7 +554,7 @@ def _value_field(definition: Definition, held: Value | None) -> forms.Field:
     )
 
 
-def _checked_value(definition: Definition, raw: Any, held: Value | None) -> Value | None:
+def checked_value(definition: Definition, raw: Any, held: Value | None) -> Value | None:
     """The submitted value as Graph takes it, or ValidationError naming what is wrong."""
     if definition.type == "Boolean":
         return bool(raw)

@@ -206,3 +206,141 @@ class AttributeSetPolicy(models.Model):
     @classmethod
     def requires_reason(cls, attribute_set: str) -> bool:
         return cls.objects.filter(attribute_set__iexact=attribute_set, require_reason=True).exists()
+
+
+# Bulk jobs ------------------------------------------------------------------------------
+
+
+class JobState(models.TextChoices):
+    DRAFT = "draft", "Preview"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    SIGN_IN_NEEDED = "sign_in", "Waiting for sign-in"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+
+
+class Operation(models.TextChoices):
+    SET = "set", "Set the value"
+    ADD = "add", "Add values"
+    REMOVE = "remove", "Remove values"
+    CLEAR = "clear", "Clear the value"
+    IMPORT = "import", "As in the uploaded file"
+
+
+class ItemState(models.TextChoices):
+    # The dry run's verdicts.
+    CHANGE = "change", "Will change"
+    UNCHANGED = "unchanged", "Already as wanted"
+    REFUSED = "refused", "Refused"
+    # While and after the job runs.
+    PENDING = "pending", "Being sent"
+    APPLIED = "applied", "Applied"
+    SKIPPED = "skipped", "Already as wanted when sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Not sent (cancelled)"
+
+
+FINAL_ITEM_STATES = (
+    ItemState.UNCHANGED,
+    ItemState.REFUSED,
+    ItemState.APPLIED,
+    ItemState.SKIPPED,
+    ItemState.FAILED,
+    ItemState.CANCELLED,
+)
+
+
+class BulkJob(models.Model):
+    """One bulk change: its dry run (a draft), then its run as a background job.
+
+    The run holds a lease (`lease_owner`, `lease_until`) that it renews as it goes, so
+    exactly one worker runs a job at a time and a job whose worker died is taken over
+    once its lease has run out (attributes.bulk.engine).
+    """
+
+    id = models.UUIDField(primary_key=True)
+    tenant_id = models.CharField(max_length=64)
+    created_by_object_id = models.CharField(max_length=64)
+    created_by_upn = models.CharField(max_length=255)
+    created_by_name = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.DRAFT)
+    # Where the objects came from, as people read it ("Find by value: …", "upload.csv").
+    source = models.CharField(max_length=500)
+    operation = models.CharField(max_length=16, choices=Operation.choices)
+    # One attribute for a change to a selection; empty for an upload (one per column).
+    attribute_set = models.CharField(max_length=64, blank=True)
+    attribute = models.CharField(max_length=64, blank=True)
+    value = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    verify = models.BooleanField(default=True)
+    verified = models.IntegerField(null=True, blank=True)
+    retry_of = models.UUIDField(null=True, blank=True)
+
+    pause_requested = models.BooleanField(default=False)
+    cancel_requested = models.BooleanField(default=False)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # The task queued to take over if the worker running the job dies (attributes.tasks).
+    guard = models.CharField(max_length=64, blank=True)
+    # What the run last said about itself ("Paused: sign in to continue", a Graph error).
+    message = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tenant_id", "-created_at"], name="bulk_job_recent"),
+            models.Index(fields=["created_by_object_id", "-created_at"], name="bulk_job_mine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Bulk job {self.id} ({self.get_state_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in {JobState.CANCELLED, JobState.COMPLETED}
+
+
+class BulkItem(models.Model):
+    """One object and one attribute of a bulk job: what the dry run found, then what
+    happened. Its audit record (`audit_seq`) is written once, before the first send."""
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="items")
+    line = models.IntegerField()  # the row in the preview, or the line in the uploaded file
+    target_type = models.CharField(max_length=32, choices=TargetType.choices)
+    target_id = models.CharField(max_length=64)
+    target_name = models.CharField(max_length=512, blank=True)
+    target_kind = models.CharField(max_length=32, blank=True)
+    attribute_set = models.CharField(max_length=64)
+    attribute = models.CharField(max_length=64)
+    operation = models.CharField(max_length=16, choices=Operation.choices)
+    # What the operation was given: the value to set, or the values to add or remove.
+    given = models.JSONField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    state = models.CharField(max_length=16, choices=ItemState.choices)
+    # Why it was refused or failed: a short code to count by, and the full message.
+    problem = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    attempts = models.IntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    audit_seq = models.BigIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    verified = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["job", "state", "line"], name="bulk_item_state"),
+            models.Index(fields=["job", "line"], name="bulk_item_line"),
+            models.Index(fields=["job", "finished_at"], name="bulk_item_finished"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_name or self.target_id} {self.attribute_set}/{self.attribute}"

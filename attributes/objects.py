@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -26,7 +26,15 @@ from urllib.parse import urlencode, urlsplit
 
 from attributes.directory import Definition, attribute_key
 from attributes.models import TargetType
-from portal.graph import EVENTUAL, BatchRequest, GraphClient, GraphError, odata_string, segment
+from portal.graph import (
+    EVENTUAL,
+    BatchRequest,
+    GraphClient,
+    GraphError,
+    error_from_batch,
+    odata_string,
+    segment,
+)
 
 MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 VALUES_PER_OBJECT = 50
@@ -240,6 +248,12 @@ class DirectoryObject:
     def name(self) -> str:
         return self.display_name or self.user_principal_name or self.app_id or self.id
 
+    def with_value(self, definition: Definition, value: Value | None) -> DirectoryObject:
+        """This object as it is once it holds `value` (None: nothing) for `definition`."""
+        values = {name: dict(attrs) for name, attrs in self.values.items()}
+        values.setdefault(definition.attribute_set, {})[definition.name] = value  # type: ignore[assignment]
+        return replace(self, values=parse_values(values))
+
     @property
     def values_used(self) -> int:
         return count_values(self.values)
@@ -302,6 +316,39 @@ def get_object(graph: GraphClient, graph_type: GraphType, object_id: str) -> Dir
         # A cast answer carries no @odata.type of its own: the cast says what it is.
         data = {"@odata.type": f"#{graph_type.cast}", **data}
     return DirectoryObject.from_graph(data, graph_type.collection)
+
+
+def read_objects(
+    graph: GraphClient, refs: Sequence[tuple[str | None, str]]
+) -> dict[str, DirectoryObject]:
+    """Objects by id with their values, 20 to a $batch: `refs` holds (collection, id)
+    pairs, a None collection meaning "a user or a service principal" (tried in that
+    order). Ids that name no object are left out; other refusals raise."""
+    found: dict[str, DirectoryObject] = {}
+    wanted = {"users": [i for c, i in refs if c in {None, "users"}]}
+    wanted["servicePrincipals"] = [i for c, i in refs if c == "servicePrincipals"]
+    either = {i for c, i in refs if c is None}
+    for collection in ("users", "servicePrincipals"):
+        ids = list(dict.fromkeys(wanted[collection]))
+        select = fields(collection, values=True)
+        answers = graph.batch(
+            [
+                BatchRequest(
+                    id=str(n), method="GET", url=f"/{collection}/{segment(i)}?$select={select}"
+                )
+                for n, i in enumerate(ids)
+            ]
+        )
+        for n, object_id in enumerate(ids):
+            answer = answers[str(n)]
+            if answer.ok and isinstance(answer.body, dict):
+                found[object_id] = DirectoryObject.from_graph(answer.body, collection)
+            elif answer.status == 404:
+                if collection == "users" and object_id in either:
+                    wanted["servicePrincipals"].append(object_id)
+            else:
+                raise error_from_batch(answer)
+    return found
 
 
 def find_by_app_id(graph: GraphClient, app_id: str) -> DirectoryObject:

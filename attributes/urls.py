@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from attributes.views import agents, audit, coverage, definitions, find, home, objects, sets
+from attributes.views import (
+    agents,
+    audit,
+    bulk,
+    coverage,
+    definitions,
+    find,
+    home,
+    objects,
+    sets,
+)
 
 app_name = "attributes"
 
@@ -52,6 +62,13 @@ urlpatterns = [
     path("coverage/gaps.csv", coverage.coverage_export, name="coverage_export"),
     path("agents/", agents.agent_board, name="agent_board"),
     path("agents/move", agents.agent_move, name="agent_move"),
+    path("bulk/", bulk.bulk_jobs, name="bulk_jobs"),
+    path("bulk/new", bulk.bulk_new, name="bulk_new"),
+    path("bulk/template.csv", bulk.bulk_template, name="bulk_template"),
+    path("bulk/upload", bulk.bulk_upload, name="bulk_upload"),
+    path("bulk/jobs/<uuid:job_id>/", bulk.bulk_job, name="bulk_job"),
+    path("bulk/jobs/<uuid:job_id>/report.csv", bulk.bulk_report, name="bulk_report"),
+    path("bulk/jobs/<uuid:job_id>/<str:action>", bulk.bulk_job_action, name="bulk_job_action"),
     path("audit/", audit.audit_list, name="audit_list"),
     path("audit/export.csv", audit.audit_export_csv, name="audit_export_csv"),
     path("audit/export.json", audit.audit_export_json, name="audit_export_json"),

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 BATCH_LIMIT = 20
 BATCH_CONCURRENCY = 4
 RETRYABLE_STATUSES = frozenset({429, 503, 504})
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 # Consistency level header needed by advanced queries ($count, $search, CSA filters).
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 
@@ -122,29 +123,36 @@ _ERRORS_BY_STATUS: dict[int, type[GraphError]] = {
 
 def error_from_response(response: requests.Response) -> GraphError:
     """Builds the typed error from Graph's envelope, tolerating bodies that are not JSON."""
-    code, message = "", ""
-    inner: dict[str, Any] = {}
     try:
-        envelope = response.json().get("error") or {}
-        code = str(envelope.get("code") or "")
-        message = str(envelope.get("message") or "")
-        inner = envelope.get("innerError") or envelope.get("innererror") or {}
-    except (ValueError, AttributeError):
-        pass
-    status = response.status_code
+        body = response.json()
+    except ValueError:
+        body = None
+    return _error_from(response.status_code, body, response.headers, response.reason or "")
+
+
+def error_from_batch(answer: BatchResponse) -> GraphError:
+    """The typed error of one item of a $batch, as error_from_response builds it."""
+    return _error_from(answer.status, answer.body, answer.headers)
+
+
+def _error_from(status: int, body: Any, headers: Mapping[str, str], reason: str = "") -> GraphError:
+    envelope = body.get("error") if isinstance(body, dict) else None
+    envelope = envelope if isinstance(envelope, dict) else {}
+    code = str(envelope.get("code") or "")
+    message = str(envelope.get("message") or "")
+    inner = envelope.get("innerError") or envelope.get("innererror") or {}
+    inner = inner if isinstance(inner, dict) else {}
+    lowered = {k.lower(): v for k, v in headers.items()}
     kwargs: dict[str, Any] = {
         "code": code,
         "status": status,
-        "request_id": inner.get("request-id") or response.headers.get("request-id"),
-        "client_request_id": inner.get("client-request-id")
-        or response.headers.get("client-request-id"),
+        "request_id": inner.get("request-id") or lowered.get("request-id"),
+        "client_request_id": inner.get("client-request-id") or lowered.get("client-request-id"),
         "date": inner.get("date"),
     }
-    message = message or f"Microsoft Graph answered {status} {response.reason or ''}".strip()
+    message = message or f"Microsoft Graph answered {status} {reason}".strip()
     if status == 429:
-        return Throttled(
-            message, retry_after=retry_after_seconds(response.headers) or 0.0, **kwargs
-        )
+        return Throttled(message, retry_after=retry_after_seconds(headers) or 0.0, **kwargs)
     if status >= 500:
         return GraphUnavailable(message, **kwargs)
     return _ERRORS_BY_STATUS.get(status, GraphError)(message, **kwargs)
@@ -293,6 +301,8 @@ class BatchResponse:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The request-id of the $batch that carried it: inner answers often have none of their own.
+    batch_request_id: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -315,6 +325,7 @@ class GraphClient:
         retry_budget: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        on_writes: Callable[[int], None] | None = None,
     ) -> None:
         self.session = session
         self.token_provider = token_provider
@@ -322,6 +333,8 @@ class GraphClient:
         self.retry_budget = retry_budget
         self._sleep = sleep
         self._clock = clock
+        # Told how many writes Graph counted against its quota (all but throttled ones).
+        self._on_writes = on_writes
 
     # Reads ----------------------------------------------------------------------------
 
@@ -453,12 +466,18 @@ class GraphClient:
         return _written(self._send("PATCH", self._url(path, version), json=body, headers=headers))
 
     def batch(
-        self, requests_: Sequence[BatchRequest], *, version: str = "v1.0"
+        self,
+        requests_: Sequence[BatchRequest],
+        *,
+        version: str = "v1.0",
+        concurrency: int = BATCH_CONCURRENCY,
+        resend: bool = True,
     ) -> dict[str, BatchResponse]:
-        """Runs requests through $batch, 20 at a time with bounded concurrency.
+        """Runs requests through $batch, 20 at a time, `concurrency` batches at once.
 
         Items that were throttled or hit a transient failure (and the items that depend on
-        them) are sent again after the longest Retry-After, within the retry budget.
+        them) are sent again after the longest Retry-After, within the retry budget; with
+        `resend` off they come back as Graph answered them, for the caller to schedule.
         """
         deadline = self._clock() + self.retry_budget
         token = self.token_provider()
@@ -469,16 +488,18 @@ class GraphClient:
         while pending:
             attempt += 1
             chunks = _chunks_keeping_dependencies(pending)
-            with ThreadPoolExecutor(max_workers=min(BATCH_CONCURRENCY, len(chunks))) as pool:
+            with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(chunks)))) as pool:
                 # Each thread runs in a copy of this context, so round trips are counted.
                 futures = [
-                    pool.submit(contextvars.copy_context().run, self._send_batch, url, chunk, token)
+                    pool.submit(
+                        contextvars.copy_context().run, self._send_batch, url, chunk, token, resend
+                    )
                     for chunk in chunks
                 ]
                 for future in futures:
                     results.update(future.result())
             retry = _items_to_retry(pending, results)
-            if not retry:
+            if not retry or not resend:
                 break
             wait = max(
                 (retry_after_seconds(results[item.id].headers) or 0.0 for item in retry),
@@ -492,10 +513,12 @@ class GraphClient:
     # Plumbing -------------------------------------------------------------------------
 
     def _send_batch(
-        self, url: str, chunk: list[BatchRequest], token: str
+        self, url: str, chunk: list[BatchRequest], token: str, resend: bool = True
     ) -> dict[str, BatchResponse]:
+        # Without `resend` the caller decides what goes again: a lost answer is not sent
+        # blindly a second time (its writes may have happened), only a 429 is.
         body = {"requests": [item.as_json() for item in chunk]}
-        response = self._send("POST", url, json=body, token=token)
+        response = self._send("POST", url, json=body, token=token, idempotent=resend)
         answers = {}
         for item in response.json().get("responses", []):
             answers[str(item["id"])] = BatchResponse(
@@ -503,7 +526,16 @@ class GraphClient:
                 status=int(item["status"]),
                 body=item.get("body"),
                 headers={str(k): str(v) for k, v in (item.get("headers") or {}).items()},
+                batch_request_id=response.headers.get("request-id"),
             )
+        methods = {item.id: item.method for item in chunk}
+        self._wrote(
+            sum(
+                1
+                for answer in answers.values()
+                if methods.get(answer.id) in WRITE_METHODS and answer.status != 429
+            )
+        )
         return answers
 
     def _url(self, path: str, version: str) -> str:
@@ -573,6 +605,8 @@ class GraphClient:
                 ) from None
             self._count(started)
             status = response.status_code
+            if method in WRITE_METHODS and status != 429 and not url.endswith("/$batch"):
+                self._wrote(1)
             logger.info(
                 "graph %s %s -> %s in %.0f ms (request-id %s)",
                 method,
@@ -600,6 +634,10 @@ class GraphClient:
         if status == 429:
             return True
         return idempotent and (status in RETRYABLE_STATUSES or status in {500, 502})
+
+    def _wrote(self, count: int) -> None:
+        if self._on_writes is not None and count:
+            self._on_writes(count)
 
     @staticmethod
     def _count(started: float) -> None:

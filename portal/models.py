@@ -74,3 +74,19 @@ class PortalSession(AbstractBaseSession):
         from portal.auth.sessions import SessionStore
 
         return SessionStore
+
+
+class WriteBudget(models.Model):
+    """Graph's write quota for one tenant as this portal spends it (portal.write_budget):
+    a token bucket every worker, job and person shares, kept here so that any number of
+    processes draw on one account of it."""
+
+    tenant_id = models.CharField(max_length=64, primary_key=True)
+    tokens = models.FloatField()
+    # Seconds since the epoch: when `tokens` was last brought up to date.
+    updated = models.FloatField()
+    # Until when Graph said to wait (a 429's Retry-After): nobody sends before then.
+    blocked_until = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"Write budget of {self.tenant_id}: {self.tokens:.0f}"

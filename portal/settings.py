@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",
     "portal",
     "attributes",
 ]
@@ -219,6 +220,31 @@ PORTAL_REDIRECT_URI = env_optional("PORTAL_REDIRECT_URI")
 # role removed in Entra stops opening the portal's own data within minutes.
 PORTAL_ROLES_MAX_AGE = env_int("PORTAL_ROLES_MAX_AGE", 300, minimum=0)
 PORTAL_POST_LOGOUT_REDIRECT_URI = env_optional("PORTAL_POST_LOGOUT_REDIRECT_URI")
+
+# Bulk jobs ----------------------------------------------------------------------------
+# Django's tasks framework with the database queue; `manage.py db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Graph's write quota per app and tenant (graph-api.md §11.5), as WRITES/SECONDS. Every
+# job, worker and person in the tenant shares it (portal.write_budget).
+_quota = env_str("PORTAL_WRITE_QUOTA", "3000/150")
+try:
+    _writes, _seconds = (float(part) for part in _quota.split("/"))
+except ValueError:
+    _writes = _seconds = 0.0
+if _writes < 1 or _seconds <= 0:
+    raise ImproperlyConfigured(
+        f"PORTAL_WRITE_QUOTA is {_quota!r}; write it as WRITES/SECONDS, e.g. 3000/150 "
+        "(Graph's write quota per app and tenant)."
+    )
+PORTAL_WRITE_QUOTA = (int(_writes), _seconds)
+# A job's worker renews its lease as it runs; a job whose worker died is taken over by
+# another once this many seconds pass without a renewal.
+PORTAL_JOB_LEASE_SECONDS = env_float("PORTAL_JOB_LEASE_SECONDS", 30.0, minimum=1.0)
+# The first wait before an item Graph did not confirm (5xx, no answer) is read and sent
+# again; each further attempt waits twice as long, up to 30 s.
+PORTAL_JOB_BACKOFF_SECONDS = env_float("PORTAL_JOB_BACKOFF_SECONDS", 1.0, minimum=0.0)
+# A worker runs one job this long at a time, then lets the next job in the queue have a turn.
+PORTAL_JOB_SLICE_SECONDS = env_float("PORTAL_JOB_SLICE_SECONDS", 20.0, minimum=1.0)
 
 # Static files -------------------------------------------------------------------------
 STATIC_URL = "static/"

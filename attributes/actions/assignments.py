@@ -8,7 +8,6 @@ changed the attribute since the person saw it (`seen`). If so, nothing is writte
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from django.utils.html import format_html
@@ -76,9 +75,7 @@ def set_attribute(
         graph=graph,
     ) as change:
         change.wrote(graph.patch(path, assignment_payload(definition, value), headers=INTERACTIVE))
-    values: dict[str, dict[str, Any]] = {s: dict(a) for s, a in current.values.items()}
-    values.setdefault(definition.attribute_set, {})[definition.name] = value
-    return replace(current, values=objects.parse_values(values))
+    return current.with_value(definition, value)
 
 
 @applied_check(Action.ASSIGNMENT_SET, Action.ASSIGNMENT_CHANGED, Action.ASSIGNMENT_REMOVED)

@@ -35,3 +35,22 @@ def get_count(counts: Mapping[str, int], key: str) -> int:
 @register.filter
 def get_form(forms: Mapping[str, Any], key: str) -> Any:
     return forms.get(key)
+
+
+@register.filter
+def shown(value: Any) -> list[str]:
+    """A value as text, one per element (none when nothing is held)."""
+    return shown_values(value)
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """A time span as people read it: 45 s, 3 min 20 s, 2 h 5 min."""
+    total = round(seconds or 0)
+    if total < 60:
+        return f"{max(total, 1)} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -12,43 +11,16 @@ from django.views.decorators.http import require_GET
 
 from attributes import access, coverage
 from attributes.access import capabilities, require_attribute_role
-from attributes.directory import Definition
-from attributes.forms import PortalForm
-from attributes.objects import ALL, TABS
 from portal.auth.client import graph_for
 from portal.types import PortalRequest
 
 
-class CoverageForm(PortalForm):
-    id_prefix = "coverage"
-    required = forms.MultipleChoiceField(
-        label="Required attributes",
-        help_text="An object is covered when it holds a value of every one of them.",
-        widget=forms.CheckboxSelectMultiple,
-    )
-    tab = forms.ChoiceField(
-        label="Which objects",
-        choices=[(ALL, "Users and service principals"), *[(t.key, t.label) for t in TABS]],
-        initial="agentIdentities",
-    )
-
-    def __init__(self, *args: Any, definitions: list[Definition], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.definitions = {d.id: d for d in definitions if d.is_active}
-        field = self.fields["required"]
-        assert isinstance(field, forms.MultipleChoiceField)
-        field.choices = [(d.id, f"{d.attribute_set} / {d.name}") for d in self.definitions.values()]
-
-    def chosen(self) -> list[Definition]:
-        return [self.definitions[i] for i in self.cleaned_data["required"]]
-
-
-def _form(request: PortalRequest) -> CoverageForm:
+def _form(request: PortalRequest) -> coverage.CoverageForm:
     definitions = sorted(
         access.readable_definitions(request),
         key=lambda d: (d.attribute_set.casefold(), d.name.casefold()),
     )
-    return CoverageForm(request.GET or None, definitions=definitions)
+    return coverage.CoverageForm(request.GET or None, definitions=definitions)
 
 
 @require_GET

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.auth.msal_app import forget_tokens, redeem_code, remember_tokens, start_flow
 from portal.auth.oidc import InvalidIdToken, provider_metadata, verify_id_token
+from portal.auth.signals import signed_in
 from portal.graph import SignInRequired
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,9 @@ def callback(request: HttpRequest) -> HttpResponse:
         logout(request)
         return _error(request, "This sign-in could not be completed", exc.message, status=400)
     request.session["login_hint"] = claims.get("login_hint", "")
+    # Saved now, not after the response: whoever hears `signed_in` may use the tokens.
+    request.session.save()
+    signed_in.send(sender=callback, tenant_id=claims["tid"], object_id=claims["oid"])
     return redirect(pending["next"])
 
 
