@@ -48,6 +48,15 @@ define start_emulator
 	[ -f $(EMU)/ready.json ] || { echo "The emulator did not start within 15 s."; exit 1; }
 endef
 
+# Starts the bulk-job worker (Django tasks, database queue) in the background and stops it
+# with the recipe, with the emulator if one was started. Production runs
+# `manage.py db_worker` as a process of its own (README, "Production deployment").
+define start_worker
+	$(PY) manage.py db_worker --no-reload --no-startup-delay --interval 1 --verbosity 0 & \
+	worker_pid=$$!; \
+	trap 'kill $$worker_pid $${emulator_pid:-} 2>/dev/null; wait 2>/dev/null' EXIT
+endef
+
 .PHONY: help
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -92,9 +101,10 @@ demo: $(VENV)/.prod-installed ## Run the portal against the emulator's demo tena
 	export DEBUG=true SECURE_COOKIES=false $(DEMO_ENV); \
 	$(PY) manage.py migrate --noinput >/dev/null; \
 	$(PY) manage.py audit_reconcile --older-than 0; \
+	$(start_worker); \
 	echo; echo "  The portal:   http://localhost:8000/"; \
 	echo "  Sign in as:   ada.admin@contoso.example (or lee.lead, ava.auditor, rey.reader, gil.global) with password demo"; \
-	echo "  The emulator: http://localhost:8001/_emulator/   (Ctrl-C stops both)"; echo; \
+	echo "  The emulator: http://localhost:8001/_emulator/   (Ctrl-C stops it, the portal and the bulk-job worker)"; echo; \
 	$(PY) manage.py runserver --noreload localhost:8000
 
 .PHONY: serve
@@ -107,6 +117,7 @@ serve: $(VENV)/.prod-installed ## Run gunicorn with DEBUG off (against the emula
 	$(PY) manage.py collectstatic --noinput >/dev/null; \
 	$(PY) manage.py migrate --noinput >/dev/null; \
 	$(PY) manage.py audit_reconcile --older-than 0; \
+	$(start_worker); \
 	echo "  The portal: http://localhost:8000/"; \
 	$(VENV)/bin/gunicorn portal.wsgi:application --config python:portal.gunicorn_config \
 		--bind localhost:8000

@@ -106,19 +106,23 @@ class Progress:
     quota_rate: float
     eta_seconds: float | None
     budget_left: float
+    quota: write_budget.Quota
+
+    @property
+    def at_quota_seconds(self) -> float:
+        """How long the writes left take at the quota's sustained rate: the most they can
+        take unless others use the quota too (a full bucket lets the first go faster)."""
+        return self.to_write / self.quota_rate if self.quota_rate else 0.0
 
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else 100
 
-    @property
-    def share_of_quota(self) -> int:
-        return round(100 * self.rate / self.quota_rate) if self.quota_rate else 0
 
 
 def progress(job: BulkJob) -> Progress:
     counts = plan.tally(job)
-    to_write = sum(counts[s] for s in WRITE_STATES)
+    to_write = sum(counts.get(s) for s in WRITE_STATES)
     now = timezone.now()
     recent = job.items.filter(finished_at__gte=now - RATE_WINDOW, state=ItemState.APPLIED).count()
     window = RATE_WINDOW.total_seconds()
@@ -139,6 +143,7 @@ def progress(job: BulkJob) -> Progress:
         quota_rate=quota_rate,
         eta_seconds=eta,
         budget_left=write_budget.available(job.tenant_id),
+        quota=write_budget.quota(),
     )
 
 

@@ -199,16 +199,14 @@ class Tally:
     states: dict[str, int]
     problems: list[tuple[str, str, int]]  # (code, label, count)
 
-    def __getitem__(self, state: str) -> int:
-        return self.states.get(state, 0)
-
+    # No __getitem__: templates would look every attribute up as a key first.
     def get(self, state: str, default: int = 0) -> int:
         return self.states.get(state, default)
 
     @property
     def as_wanted(self) -> int:
         """Items left alone because the object already held what was asked."""
-        return self[ItemState.UNCHANGED] + self[ItemState.SKIPPED]
+        return self.get(ItemState.UNCHANGED) + self.get(ItemState.SKIPPED)
 
     @property
     def total(self) -> int:

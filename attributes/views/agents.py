@@ -124,12 +124,21 @@ def _board(
                 forms_by_agent[agent.target.id] = form
         context.update(
             board=board,
+            board_query=_with_attribute(query, status),
+            shown_count=len(shown),
             others=others,
             writable=writable,
             why_not_move=caps.why_not_assign(status.attribute_set),
             forms=forms_by_agent,
         )
     return render(request, "attributes/agents/board.html", context, status=status_code)
+
+
+def _with_attribute(query: QueryDict, status: Definition) -> str:
+    """The board's query with its status attribute named, for "all N matching"."""
+    kept = query.copy()
+    kept["attribute"] = status.id
+    return kept.urlencode()
 
 
 def _status_filter(value: str | None) -> str | None:

@@ -58,9 +58,11 @@ def find_by_value(request: PortalRequest) -> HttpResponse:
             next_link = request.GET.get("page") or None
             if next_link and not objects.is_listing_link(next_link, graph, query.tab):
                 next_link = None
+            listings = find.run(graph, query, next_link=next_link)
             context.update(
                 query=query,
-                listings=find.run(graph, query, next_link=next_link),
+                listings=listings,
+                matches=sum(listing.count or 0 for listing in listings),
                 query_string=form.query_string(),
                 paged=bool(next_link),
             )

@@ -4,10 +4,14 @@ its controls, and who may see a job."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import QueryDict
 from django.test import Client
 
+from attributes.bulk import jobs
 from attributes.models import BulkJob, ItemState, JobState
 from emulator.harness import EmulatorProcess
 from tests.attributes.bulk_helpers import graph_of, run_job, users
@@ -155,3 +159,156 @@ def test_discarding_a_dry_run_leaves_nothing(ada: Client, emu: EmulatorProcess) 
     job = BulkJob.objects.get()
     ada.post(f"/bulk/jobs/{job.id}/discard")
     assert not BulkJob.objects.exists()
+
+
+def _all_matching(client: Client, page_url: str, params: dict[str, str]) -> tuple[str, QueryDict]:
+    page = Html(client.get(page_url, params))
+    link = page.by_test_id("bulk-all")[0]
+    href = str(link.get("href"))
+    return link.text(), QueryDict(urlsplit(href).query)
+
+
+def test_all_matches_of_a_search_become_the_dry_runs_objects(
+    ada: Client, emu: EmulatorProcess
+) -> None:
+    text, fields = _all_matching(
+        ada, "/find/", {"a1": "Engineering_Project", "o1": "eq", "v1": "Alpine", "tab": "users"}
+    )
+    holders = [
+        u
+        for u in users(graph_of(emu), 999)
+        if "Alpine" in (u.value("Engineering", "Project") or [])
+    ]
+    assert text == f"Change all {len(holders)} matching"
+    form = Html(ada.get("/bulk/new", fields))
+    assert "Find by value: all matches" in form.by_test_id("selection")[0].text()
+    ada.post(
+        "/bulk/new",
+        {
+            **fields.dict(),
+            "attribute": "Engineering_Project",
+            "operation": "remove",
+            "value": ["Alpine"],
+        },
+    )
+    job = BulkJob.objects.get()
+    assert {i.target_id for i in job.items.all()} == {u.id for u in holders}
+    assert job.items.filter(state=ItemState.CHANGE).count() == len(holders)
+
+
+def test_a_coverage_reports_gaps_become_the_dry_runs_objects(
+    ada: Client, emu: EmulatorProcess
+) -> None:
+    params = {"required": "AgentAttributes_AgentApprovalStatus", "tab": "agentIdentities"}
+    text, fields = _all_matching(ada, "/coverage/", params)
+    assert text == "Change all 2 matching"
+    ada.post(
+        "/bulk/new",
+        {
+            **fields.dict(),
+            "attribute": "AgentAttributes_AgentApprovalStatus",
+            "operation": "add",
+            "value": ["New"],
+        },
+    )
+    job = BulkJob.objects.get()
+    assert sorted(i.target_name for i in job.items.all()) == [
+        "Lead Research Agent",
+        "Proposal Drafting Agent",
+    ]
+    assert {i.target_type for i in job.items.all()} == {"servicePrincipal"}
+
+
+def test_ticked_agents_on_the_board_become_the_dry_runs_objects(ada: Client) -> None:
+    board = Html(ada.get("/agents/", {"status": "In_Review"}))
+    ticks = [str(t.get("value")) for t in board.by_test_id("tick")]
+    assert len(ticks) == 2
+    assert board.by_test_id("bulk-all")[0].text() == "Change all 2 matching"
+    ada.post(
+        "/bulk/new",
+        {
+            "target": ticks,
+            "attribute": "AgentAttributes_RiskTier",
+            "operation": "set",
+            "value": "Low",
+        },
+    )
+    job = BulkJob.objects.get()
+    assert sorted(f"servicePrincipals:{i.target_id}" for i in job.items.all()) == sorted(ticks)
+
+
+def _csv_file(text: str, name: str = "changes.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+
+
+def test_an_uploaded_file_is_checked_then_dry_run_then_applied(
+    ada: Client, emu: EmulatorProcess
+) -> None:
+    targets = users(graph_of(emu), 4)
+    rows = "".join(f"{t.id},user,2027-10-{10 + n}\n" for n, t in enumerate(targets))
+    response = ada.post(
+        "/bulk/upload",
+        {
+            "file": _csv_file(f"objectId,objectType,Engineering/ProjectDate\n{rows}"),
+            "reason": "HR-77",
+        },
+    )
+    assert response.status_code == 302
+    job = BulkJob.objects.get()
+    assert (job.source, job.reason, job.state) == ("Upload: changes.csv", "HR-77", JobState.DRAFT)
+    assert sorted(job.items.values_list("line", flat=True)) == [2, 3, 4, 5]
+    assert jobs.apply(job, verify=True)
+    job = run_job(job)
+    for n, target in enumerate(targets):
+        body = graph_of(emu).get(
+            f"/users/{target.id}", params={"$select": "customSecurityAttributes"}
+        )
+        assert body["customSecurityAttributes"]["Engineering"]["ProjectDate"] == f"2027-10-{10 + n}"
+
+
+def test_an_upload_with_problems_lists_them_by_line_and_keeps_nothing(ada: Client) -> None:
+    text = (
+        "objectId,objectType,Engineering/NumVendors\n"
+        "4c2b71b7-2dc0-465f-b7f1-975c35db0440,user,3\n"
+        "oops,user,4\n"
+        "93f19af5-a7bf-5a49-8ca1-509f7e6e3c65,servicePrincipal,four\n"
+    )
+    page = Html(ada.post("/bulk/upload", {"file": _csv_file(text)}))
+    problems = [
+        [cell.text() for cell in row.css("td")] for row in page.by_test_id("upload-problem")
+    ]
+    assert problems == [
+        ["3", "objectId", "'oops' is not an object id (a GUID)."],
+        [
+            "4",
+            "Engineering/NumVendors",
+            "'four' is not a whole number, and this attribute holds integers.",
+        ],
+    ]
+    assert not BulkJob.objects.exists()
+    refused = Html(ada.post("/bulk/upload", {"file": _csv_file("no,header,here\n")}))
+    assert refused.field_errors("file", form="upload") == [
+        "The file has no objectId column: the header must name it."
+    ]
+
+
+def test_an_unknown_object_in_a_file_is_refused_in_the_dry_run(ada: Client) -> None:
+    text = (
+        "objectId,objectType,Engineering/NumVendors\n00000000-0000-4000-8000-000000000000,user,3\n"
+    )
+    ada.post("/bulk/upload", {"file": _csv_file(text)})
+    item = BulkJob.objects.get().items.get()
+    assert (item.state, item.problem, item.line) == (ItemState.REFUSED, "not_found", 2)
+
+
+def test_a_template_holds_the_selected_objects_current_values(
+    ada: Client, emu: EmulatorProcess
+) -> None:
+    targets = users(graph_of(emu), 3)
+    response = ada.get(
+        "/bulk/template.csv",
+        {"target": [f"users:{t.id}" for t in targets], "attribute": ["Engineering_Project"]},
+    )
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0] == "objectId,objectType,kind,displayName,principalName,Engineering/Project"
+    assert [line.split(",")[0] for line in lines[1:]] == [t.id for t in targets]
