@@ -119,7 +119,6 @@ class Progress:
         return int(100 * self.done / self.total) if self.total else 100
 
 
-
 def progress(job: BulkJob) -> Progress:
     counts = plan.tally(job)
     to_write = sum(counts.get(s) for s in WRITE_STATES)

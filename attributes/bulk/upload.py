@@ -1,59 +1,79 @@
-"""Reading an uploaded who-has-what CSV back as the values people want, row by row.
+"""An uploaded who-has-what CSV (README, "The who-has-what format") read back as the values
+people want, every problem at its line and column. Nothing here calls Graph or the
+database: the planner then reads what each object holds and whether it exists.
 
-The file is one the portal wrote (an export, a template, the coverage gaps), edited
-offline. Its header names the columns (README, "The who-has-what format"):
-
-- `objectId` (required), `objectType` (`user` or `servicePrincipal`; when absent an id is
-  looked up among users, then service principals);
-- `kind`, `displayName`, `principalName`: the export's, for people; they are not read;
-- one column per attribute, `Set/Attribute`, matched without regard to case as Graph does.
-
-An attribute column present in the file says what each object should hold: the cell's
-value, or no value when the cell is empty, which is how an exported file changes only
-what was edited. A column left out leaves that attribute alone. Cells are un-guarded
-first (the export puts a `'` before formula-like text), multi-valued cells are split at
-each unescaped `;`, and every value is checked by the rules every assignment keeps
-(attributes.assignment_rules). Whether each object exists, and what it holds now, the dry
-run reads from Graph (attributes.bulk.plan).
-
-Each problem names its line (the header is line 1, as an editor numbers them) and column;
-a file that cannot be read at all is refused with one message, and nothing of it is kept.
+- The header names the columns: `objectId` (required), `objectType` (optional, `user` or
+  `servicePrincipal`), `kind`, `displayName` and `principalName` (shown only, ignored),
+  then attribute columns named `Set/Attribute` as the export names them, matched without
+  regard to case as Graph matches. Any other column, a column without a name or one named
+  twice refuses the file. An attribute that does not exist or that the person may not
+  assign is a problem at the header, and its column is not read.
+- Only the attribute columns present count: an absent one leaves that attribute alone.
+  In a present column a cell is the value wanted and an empty cell means no value, so an
+  export edited and uploaded changes only what was edited. A row with fewer cells than
+  the header ends in empty cells (some spreadsheet programs drop trailing commas).
+- A cell is unguarded (attributes.spreadsheet), then a multi-valued attribute's cell is
+  split at `;` (export.split_values); a single-valued attribute's cell is one value, `;`
+  and all. Booleans are `true` or `false` in any case. Values are checked by
+  assignment_rules, except that deactivated predefined values are accepted: an object may
+  keep one it holds, and only the planner knows what it holds. For the same reason the
+  planner checks deactivated attributes and the 50 values per object.
+- `objectId` is a GUID, read in lower case. An object on two rows is a problem on the
+  later row if both want the same, and on every row involved if not; then nothing is
+  wanted for that object.
+- A row with a problem wants nothing; other rows still do, so every problem shows at once.
+  Lines are the file's own (header = line 1; blank lines count; a quoted cell may span
+  lines, and its row is at the line where it starts). Blank lines, and rows whose cells
+  are all empty, are skipped.
+- The whole file is refused with one message when it is empty, over 5 MB, not UTF-8 (a
+  byte-order mark is fine), not strict CSV, has a row with more cells than the header,
+  has no `objectId` or no attribute column, or has over 50,000 rows.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
+import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from attributes import assignment_rules
-from attributes.directory import Definition
-from attributes.export import FIXED_COLUMNS, split_values
+from attributes.assignment_rules import typed, value_problems
+from attributes.directory import Definition, attribute_key
+from attributes.export import FIXED_COLUMNS, column_name, split_values
 from attributes.objects import Value
 from attributes.spreadsheet import unguard
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
-COLLECTIONS = {"user": "users", "servicePrincipal": "servicePrincipals"}
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+OBJECT_ID, OBJECT_TYPE = FIXED_COLUMNS[0], FIXED_COLUMNS[1]
+COLLECTIONS = {"user": "users", "serviceprincipal": "servicePrincipals"}  # by casefold
+SHOWN = 40  # characters of a value from the file that a message repeats
+
+_MB = 1024 * 1024
+_FIXED = {name.casefold() for name in FIXED_COLUMNS}
+_GUID = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}")
+_EXAMPLE_ID = "d8fd6d05-1391-5683-a152-f7c0f1ef8043"
+_EMPTY = "The file is empty. Download an export or a template, fill it in and upload that."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     line: int
-    column: str  # the column's header; "" for the whole row
+    column: str  # the column's header as the file writes it; "" for the whole row
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Wanted:
     line: int
     object_id: str
-    collection: str | None  # from objectType; None when the file has no such column
+    collection: str | None  # "users" or "servicePrincipals" from objectType; None if not given
     definition: Definition
-    value: Value | None  # None: the object should hold no value
+    value: Value | None  # None: no value
 
 
 @dataclass
@@ -61,7 +81,7 @@ class Upload:
     columns: list[Definition] = field(default_factory=list)
     wanted: list[Wanted] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    rows: int = 0
+    rows: int = 0  # data rows read
     file_problem: str = ""
 
     @property
@@ -69,8 +89,40 @@ class Upload:
         return not self.file_problem and not self.problems
 
 
-def _shown(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:40] + "…")
+class _Refused(Exception):
+    """The whole file is refused; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class _Layout:
+    line: int
+    names: list[str]
+    object_id: int
+    object_type: int | None
+    attributes: list[int]
+
+
+@dataclass(frozen=True)
+class _Column:
+    index: int
+    header: str
+    definition: Definition
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    object_id: str  # in lower case; "" when the cell holds no object id
+    collection: str | None
+    texts: list[list[str]]  # each column's values as typed
+    problems: list[Problem]
+
+
+@dataclass(slots=True)
+class _Seen:
+    intent: bytes  # _intent of the object's first row
+    lines: list[int]
+    differ: bool = False
 
 
 def read_upload(
@@ -80,207 +132,281 @@ def read_upload(
     assignable: Callable[[Definition], bool],
     why_not: Callable[[Definition], str],
 ) -> Upload:
-    """The uploaded file as wanted values, with every problem found in it."""
-    text, problem = _decoded(data)
-    if problem:
-        return Upload(file_problem=problem)
+    """The values the file wants, its problems, or why the whole file is refused."""
     try:
-        records = _records(text)
-    except csv.Error as error:
-        return Upload(file_problem=f"The file is not valid CSV: {error}.")
-    if not records:
-        return Upload(file_problem="The file is empty: it needs a header row and a row per object.")
-    (_, header), rows = records[0], records[1:]
-    if len(rows) > MAX_ROWS:
-        return Upload(
-            file_problem=f"The file has {len(rows):,} rows; at most {MAX_ROWS:,} can be uploaded "
-            "at once. Split it into several files."
-        )
-    upload = Upload(rows=len(rows))
-    columns = _columns(header, definitions, assignable, why_not, upload)
-    if upload.file_problem:
-        return upload
-    for line, cells in rows:
-        if len(cells) > len(header):
-            return Upload(
-                file_problem=f"Line {line} has {len(cells)} cells but the header has "
-                f"{len(header)}: a value with a comma must be in double quotes."
-            )
-    _read_rows(rows, header, columns, upload)
-    return upload
+        return _read(_decoded(data), definitions, assignable, why_not)
+    except _Refused as refused:
+        return Upload(file_problem=str(refused))
 
 
-def _decoded(data: bytes) -> tuple[str, str]:
-    if not data.strip():
-        return "", "The file is empty: it needs a header row and a row per object."
-    if len(data) > MAX_UPLOAD_BYTES:
-        size = len(data) / 2**20
-        return "", (
-            f"The file is larger than {MAX_UPLOAD_BYTES // 2**20} MB"
-            f"{f' ({size:.1f} MB)' if len(data) <= MAX_UPLOAD_BYTES * 2 else ''}: split it "
-            "into several files."
-        )
-    try:
-        return data.decode("utf-8-sig"), ""
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return "", (
-            f"The file is not UTF-8 (line {line} holds a byte that UTF-8 does not allow). Save "
-            "it as UTF-8; in Excel choose “CSV UTF-8 (comma delimited)”."
-        )
-
-
-def _records(text: str) -> list[tuple[int, list[str]]]:
-    """Each non-blank record with the line it starts on (a quoted cell can hold breaks)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return records
-        if any(cell.strip() for cell in cells):
-            records.append((start, cells))
-
-
-def _columns(
-    header: list[str],
+def _read(
+    text: str,
     definitions: Sequence[Definition],
     assignable: Callable[[Definition], bool],
     why_not: Callable[[Definition], str],
-    upload: Upload,
-) -> dict[int, Definition]:
-    """The attribute columns by position; file problems go onto `upload`."""
-    names = [name.strip() for name in header]
-    if "objectId" not in names:
-        upload.file_problem = "The file has no objectId column: the header must name it."
-        return {}
-    if duplicates := sorted({n for n in names if names.count(n) > 1}):
-        upload.file_problem = f"The header names {', '.join(map(repr, duplicates))} more than once."
-        return {}
-    by_key = {d.key: d for d in definitions}
-    columns: dict[int, Definition] = {}
-    for index, name in enumerate(names):
-        if name in FIXED_COLUMNS:
-            continue
-        set_name, slash, attribute = name.partition("/")
-        if not slash:
-            upload.file_problem = (
-                f"Unknown column {name!r} (line 1): attribute columns are named Set/Attribute, "
-                "e.g. Engineering/Project."
+) -> Upload:
+    records = _records(text)
+    first = next(records, None)
+    if first is None:
+        raise _Refused(_EMPTY)
+    layout = _layout(*first, definitions)
+    columns, problems = _columns(layout, definitions, assignable, why_not)
+    upload = Upload(columns=[c.definition for c in columns], problems=problems)
+    seen: dict[str, _Seen] = {}
+    for line, cells in records:
+        upload.rows += 1
+        if upload.rows > MAX_ROWS:
+            raise _Refused(
+                f"The file has more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}. "
+                "Split it into smaller files and upload each."
             )
-            return {}
-        definition = by_key.get((set_name.casefold(), attribute.casefold()))
+        if len(cells) > len(layout.names):
+            raise _Refused(
+                f"Line {line} has {len(cells)} cells but the header has {len(layout.names)} "
+                'columns. Put a cell that holds a comma in double quotes ("a,b"), or remove '
+                "the extra cells."
+            )
+        _keep(upload, seen, _read_row(line, cells, layout, columns), columns)
+    _report_duplicates(upload, seen)
+    upload.problems.sort(key=lambda p: p.line)
+    return upload
+
+
+def _decoded(data: bytes) -> str:
+    if not data:
+        raise _Refused(_EMPTY)
+    if len(data) > MAX_UPLOAD_BYTES:
+        size = math.ceil(len(data) * 10 / _MB) / 10
+        raise _Refused(
+            f"The file is {size:.1f} MB; the limit is {MAX_UPLOAD_BYTES // _MB} MB. "
+            "Split it into smaller files and upload each."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        # utf-8-sig counts from after the byte-order mark.
+        offset = error.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        line = data.count(b"\n", 0, offset) + 1
+        raise _Refused(
+            f"The file is not saved as UTF-8: line {line} holds the byte 0x{data[offset]:02X} "
+            f"(at byte offset {offset}), which UTF-8 text cannot. Save it as UTF-8 and upload "
+            'it again; in Excel, choose the format "CSV UTF-8 (Comma delimited)".'
+        ) from None
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each row that holds anything, with the line of the file it starts on."""
+    # Strict: a stray quote would otherwise swallow the rest of the file into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise _Refused(
+                f"The file is not valid CSV in the row that starts at line {line} ({error}). "
+                "A cell that holds a comma, a quote or a line break must be in double quotes, "
+                'with each quote inside it doubled ("say ""hi""").'
+            ) from None
+        if any(cells):
+            yield line, cells
+
+
+def _layout(line: int, cells: list[str], definitions: Sequence[Definition]) -> _Layout:
+    names = [unguard(cell).strip() for cell in cells]
+    folded = [name.casefold() for name in names]
+    if "" in names:
+        raise _Refused(
+            f"Column {names.index('') + 1} of the header (line {line}) has no name. Name it "
+            "(e.g. Engineering/Project), or delete the column."
+        )
+    if repeated := next((n for i, n in enumerate(names) if folded.index(n.casefold()) < i), ""):
+        raise _Refused(
+            f"The header (line {line}) names the column {_clip(repeated)!r} twice; "
+            "delete one of them."
+        )
+    if unknown := [
+        n for n, f in zip(names, folded, strict=True) if f not in _FIXED and "/" not in n
+    ]:
+        example = column_name(definitions[0]) if definitions else "Engineering/Project"
+        raise _Refused(
+            f"Unknown column{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(_clip(n)) for n in unknown)} (line {line}): attribute columns "
+            f"are named Set/Attribute, e.g. {example}."
+        )
+    if OBJECT_ID.casefold() not in folded:
+        raise _Refused(
+            f"The file has no {OBJECT_ID} column (line {line}): it says which object each row "
+            "is for. Start from an export or a template, which have it."
+        )
+    attributes = [i for i, name in enumerate(names) if "/" in name]
+    if not attributes:
+        raise _Refused(
+            f"The file has no attribute columns (named Set/Attribute, line {line}), so there "
+            "is nothing to change. Start from an export or a template of the attributes."
+        )
+    object_type = OBJECT_TYPE.casefold()
+    return _Layout(
+        line=line,
+        names=names,
+        object_id=folded.index(OBJECT_ID.casefold()),
+        object_type=folded.index(object_type) if object_type in folded else None,
+        attributes=attributes,
+    )
+
+
+def _columns(
+    layout: _Layout,
+    definitions: Sequence[Definition],
+    assignable: Callable[[Definition], bool],
+    why_not: Callable[[Definition], str],
+) -> tuple[list[_Column], list[Problem]]:
+    """The attribute columns to read, and the problems of those that cannot be."""
+    by_key = {d.key: d for d in definitions}
+    columns, problems = [], []
+    for index in layout.attributes:
+        header = layout.names[index]
+        set_name, _, name = header.partition("/")
+        definition = by_key.get(attribute_key(set_name, name))
         if definition is None:
-            upload.problems.append(
-                Problem(1, name, f"No attribute {name} exists that you can read.")
+            message = (
+                f"Unknown attribute: the set {_clip(set_name)!r} has no attribute "
+                f"{_clip(name)!r}. Check the spelling against an export, or delete the column."
             )
         elif not assignable(definition):
-            upload.problems.append(Problem(1, name, why_not(definition)))
-        else:
-            columns[index] = definition
-    if not columns and not upload.problems:
-        upload.file_problem = (
-            "The file has no attribute column, so there is nothing to change: add a column "
-            "named Set/Attribute."
-        )
-    upload.columns = list(columns.values())
-    return columns
-
-
-def _read_rows(
-    rows: list[tuple[int, list[str]]],
-    header: list[str],
-    columns: dict[int, Definition],
-    upload: Upload,
-) -> None:
-    names = [name.strip() for name in header]
-    id_at = names.index("objectId")
-    type_at = names.index("objectType") if "objectType" in names else None
-    seen: dict[str, tuple[int, list[Wanted]]] = {}
-    conflicting: set[str] = set()
-    for line, cells in rows:
-        cells = cells + [""] * (len(header) - len(cells))
-        object_id = cells[id_at].strip().lower()
-        if not _GUID.match(object_id):
-            upload.problems.append(
-                Problem(line, "objectId", f"{_shown(cells[id_at])} is not an object id (a GUID).")
+            message = (
+                f"You cannot assign attributes in the set {definition.attribute_set}: "
+                f"{why_not(definition)}"
             )
+        else:
+            columns.append(_Column(index, header, definition))
             continue
-        collection = None
-        if type_at is not None:
-            collection = COLLECTIONS.get(cells[type_at].strip())
-            if collection is None:
-                upload.problems.append(
-                    Problem(
-                        line,
-                        "objectType",
-                        f"{_shown(cells[type_at])} is not an object type: write user or "
-                        "servicePrincipal.",
-                    )
-                )
-                continue
-        wanted = _row_values(line, object_id, collection, cells, columns, header, upload)
-        if wanted is None:
-            continue
-        if object_id in seen:
-            first_line, first = seen[object_id]
-            if [w.value for w in first] == [w.value for w in wanted]:
-                upload.problems.append(
-                    Problem(
-                        line,
-                        "objectId",
-                        f"Line {line} repeats line {first_line} for this object; remove one.",
-                    )
-                )
-            else:
-                message = (
-                    f"Lines {first_line} and {line} both set values for object {object_id}, "
-                    "differently; keep one."
-                )
-                upload.problems.append(Problem(first_line, "objectId", message))
-                upload.problems.append(Problem(line, "objectId", message))
-                conflicting.add(object_id)
-            continue
-        seen[object_id] = (line, wanted)
-    upload.wanted = [
-        w for object_id, (_, row) in seen.items() if object_id not in conflicting for w in row
-    ]
-    upload.problems.sort(key=lambda p: p.line)
+        problems.append(Problem(layout.line, header, message))
+    return columns, problems
 
 
-def _row_values(
-    line: int,
-    object_id: str,
-    collection: str | None,
-    cells: list[str],
-    columns: dict[int, Definition],
-    header: list[str],
-    upload: Upload,
-) -> list[Wanted] | None:
-    """The row's wanted values, or None when a cell broke a rule (reported)."""
-    wanted, broken = [], False
-    for index, definition in columns.items():
-        texts = _texts(definition, unguard(cells[index]))
-        # Predefined values are checked against all of them here: an object may keep a
-        # deactivated one it holds, which only the dry run, reading the object, can tell.
-        every = [v.id for v in definition.allowed_values]
-        problems = assignment_rules.value_problems(definition, texts, every)
-        if problems:
-            upload.problems.append(Problem(line, header[index].strip(), " ".join(problems)))
-            broken = True
-            continue
-        value = assignment_rules.typed(definition, texts)
-        wanted.append(Wanted(line, object_id, collection, definition, value))
-    return None if broken else wanted
+def _read_row(line: int, cells: list[str], layout: _Layout, columns: list[_Column]) -> _Row:
+    def cell(index: int) -> str:
+        return unguard(cells[index]) if index < len(cells) else ""
+
+    problems: list[Problem] = []
+    object_id = cell(layout.object_id).strip()
+    if id_problem := _object_id_problem(object_id):
+        problems.append(Problem(line, layout.names[layout.object_id], id_problem))
+    collection = None
+    if layout.object_type is not None and (object_type := cell(layout.object_type).strip()):
+        collection = COLLECTIONS.get(object_type.casefold())
+        if collection is None:
+            message = (
+                f"{_clip(object_type)!r} is not an object type: write user or "
+                "servicePrincipal, or leave the cell empty."
+            )
+            problems.append(Problem(line, layout.names[layout.object_type], message))
+    texts = [_texts(c.definition, cell(c.index)) for c in columns]
+    for column, values in zip(columns, texts, strict=True):
+        problems += [
+            Problem(line, column.header, m) for m in _cell_problems(column.definition, values)
+        ]
+    return _Row(line, "" if id_problem else object_id.lower(), collection, texts, problems)
+
+
+def _keep(upload: Upload, seen: dict[str, _Seen], row: _Row, columns: list[_Column]) -> None:
+    """The row's problems and, if it has none and its object is new, what it wants."""
+    upload.problems += row.problems
+    if not row.object_id:
+        return
+    intent = _intent(row, columns)
+    if earlier := seen.get(row.object_id):
+        earlier.lines.append(row.line)
+        earlier.differ = earlier.differ or intent != earlier.intent
+        return
+    seen[row.object_id] = _Seen(intent, [row.line])
+    if not row.problems:
+        upload.wanted += [
+            Wanted(row.line, row.object_id, row.collection, c.definition, typed(c.definition, t))
+            for c, t in zip(columns, row.texts, strict=True)
+        ]
+
+
+def _object_id_problem(text: str) -> str:
+    if not text:
+        return (
+            f"The {OBJECT_ID} is empty. Every row needs the id of the object it is for, as an "
+            "export lists it."
+        )
+    if not _GUID.fullmatch(text.lower()):
+        return (
+            f"{_clip(text)!r} is not an object id: ids are 32 hexadecimal digits in groups of "
+            f"8-4-4-4-12, e.g. {_EXAMPLE_ID}."
+        )
+    return ""
 
 
 def _texts(definition: Definition, cell: str) -> list[str]:
+    """The values a cell lists, as typed; none for an empty cell."""
     if cell == "":
         return []
-    if definition.type == "Boolean":
-        return [cell.strip().lower()]
     if definition.is_collection:
         return split_values(cell)
+    if definition.type == "Boolean" and cell.lower() in {"true", "false"}:
+        return [cell.lower()]
     return [cell]
+
+
+def _cell_problems(definition: Definition, texts: list[str]) -> list[str]:
+    if definition.is_collection and "" in texts:
+        return [
+            "One of the values is empty: two ; in a row, or one at the start or end. "
+            "Remove the extra ;."
+        ]
+    if definition.type == "Boolean":
+        # The rule repeats a wrong Boolean in full; clipped, it is just as wrong.
+        texts = [_clip(t) for t in texts]
+    # Deactivated predefined values pass as if held: the planner knows what each object
+    # holds, and refuses one given to an object that does not hold it already.
+    also_allowed = [v.id for v in definition.inactive_values] or None
+    return value_problems(definition, texts, held=also_allowed)
+
+
+def _intent(row: _Row, columns: list[_Column]) -> bytes:
+    """What a row wants, as a digest: equal for a repeated row, different for a conflicting
+    one. Only the digest of each object's first row is kept, not a copy of every cell."""
+    cells = [
+        sorted(texts) if c.definition.is_collection else texts  # as assignment_rules.normal
+        for c, texts in zip(columns, row.texts, strict=True)
+    ]
+    return hashlib.blake2b(repr((row.collection, cells)).encode(), digest_size=16).digest()
+
+
+def _report_duplicates(upload: Upload, seen: dict[str, _Seen]) -> None:
+    conflicting = set()
+    for object_id, rows in seen.items():
+        first, *later = rows.lines
+        if not later:
+            continue
+        if not rows.differ:
+            upload.problems += [
+                Problem(line, "", f"Line {line} repeats line {first} for this object; remove one.")
+                for line in later
+            ]
+            continue
+        conflicting.add(object_id)
+        both = "both" if len(later) == 1 else "all"
+        message = (
+            f"Lines {_listed(rows.lines)} {both} set values for object {object_id}, "
+            "differently; keep one."
+        )
+        upload.problems += [Problem(line, "", message) for line in rows.lines]
+    if conflicting:
+        upload.wanted = [w for w in upload.wanted if w.object_id not in conflicting]
+
+
+def _listed(lines: list[int]) -> str:
+    *most, last = (str(line) for line in lines)
+    return f"{', '.join(most)} and {last}"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"

@@ -278,7 +278,12 @@ def test_an_upload_with_problems_lists_them_by_line_and_keeps_nothing(ada: Clien
         [cell.text() for cell in row.css("td")] for row in page.by_test_id("upload-problem")
     ]
     assert problems == [
-        ["3", "objectId", "'oops' is not an object id (a GUID)."],
+        [
+            "3",
+            "objectId",
+            "'oops' is not an object id: ids are 32 hexadecimal digits in groups "
+            "of 8-4-4-4-12, e.g. d8fd6d05-1391-5683-a152-f7c0f1ef8043.",
+        ],
         [
             "4",
             "Engineering/NumVendors",
@@ -288,7 +293,8 @@ def test_an_upload_with_problems_lists_them_by_line_and_keeps_nothing(ada: Clien
     assert not BulkJob.objects.exists()
     refused = Html(ada.post("/bulk/upload", {"file": _csv_file("no,header,here\n")}))
     assert refused.field_errors("file", form="upload") == [
-        "The file has no objectId column: the header must name it."
+        "Unknown columns 'no', 'header', 'here' (line 1): attribute columns are named "
+        "Set/Attribute, e.g. Engineering/Project."
     ]
 
 
