@@ -294,6 +294,27 @@ def finalize(
     return bool(updated)
 
 
+def finalize_many(outcomes: Iterable[tuple[AuditRecord, Outcome, dict[str, str]]]) -> int:
+    """Writes the outcomes of several pending records at once (each as `finalize`, with
+    `request_id`, `error_code` and `error_message` in its dict); how many were written."""
+    records = []
+    now = timezone.now()
+    for record, outcome, details in outcomes:
+        record.outcome = outcome
+        record.completed_at = now
+        record.graph_request_id = details.get("request_id") or ""
+        record.error_code = details.get("error_code", "")[:128]
+        record.error_message = details.get("error_message", "")
+        seal_outcome(record)
+        records.append(record)
+    written = AuditRecord.objects.finalize_many(
+        records, (*OUTCOME_FIELDS, "outcome_hash", "outcome_key")
+    )
+    if written < len(records):
+        logger.warning("%d audit records were already final", len(records) - written)
+    return written
+
+
 class Change:
     """The handle `record_change` yields: the pending record, and the write's own answer."""
 

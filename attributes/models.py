@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
+from portal.db import update_each
+
 
 class Action(models.TextChoices):
     SET_CREATED = "set_created", "Attribute set created"
@@ -67,6 +69,11 @@ class AuditRecordQuerySet(models.QuerySet["AuditRecord"]):
         """The one permitted change: a pending record gets its outcome, once."""
         pending = self.filter(seq=seq, outcome=Outcome.PENDING)
         return models.QuerySet.update(pending, **fields)
+
+    def finalize_many(self, records: list[AuditRecord], names: tuple[str, ...]) -> int:
+        """`finalize` for several records in one statement run for each (a bulk job's
+        batch): the same change, to pending records only."""
+        return update_each(records, names, only_where={"outcome": Outcome.PENDING})
 
 
 class AuditRecord(models.Model):

@@ -62,6 +62,7 @@ from attributes.objects import DirectoryObject, Value
 from portal import write_budget
 from portal.auth.client import graph_for_session
 from portal.auth.sessions import SessionStore, keep_refreshed_tokens, live_sessions_of
+from portal.db import update_each
 from portal.graph import (
     BatchRequest,
     BatchResponse,
@@ -76,7 +77,7 @@ from portal.graph import (
 logger = logging.getLogger(__name__)
 
 BATCH = 20
-MAX_CONCURRENCY = 4
+MAX_CONCURRENCY = 8
 MAX_ATTEMPTS = 8
 # Background work: Graph throttles it before people's clicks (High).
 LOW = {"x-ms-throttle-priority": "Low"}
@@ -200,6 +201,8 @@ class _Run:
     sent: int = 0
     clean_rounds: int = 0
     definitions: dict[tuple[str, str], Definition] = field(default_factory=dict)
+    # Outcomes settled and not yet written: (audit seq, outcome, details).
+    _outcomes: list[tuple[int, Outcome, dict[str, str]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.actor = Actor(
@@ -301,7 +304,7 @@ class _Run:
             else:
                 self._later(item, answer, "It could not be read")
                 retry.append(item)
-        _save_items(retry)
+        self._save(retry)
         return found
 
     def _decide(
@@ -366,10 +369,10 @@ class _Run:
         def link(records: list[AuditRecord]) -> None:
             for (item, _), record in zip(new, records, strict=True):
                 item.audit_seq, item.state = record.seq, ItemState.PENDING
-            _save_items(changed)
+            self._save(changed)
 
         if not new:
-            _save_items(changed)
+            self._save(changed)
             return
         audit.append_intents(
             (
@@ -409,6 +412,9 @@ class _Run:
         throttled, any_throttled = 0.0, False
         used_share = 0.0
         settled: list[BulkItem] = []
+        self._records = AuditRecord.objects.in_bulk(
+            [i.audit_seq for i, _, _ in sending if i.audit_seq]
+        )
         with transaction.atomic():
             for item, _, _ in sending:
                 answer = answers.get(str(item.pk))
@@ -435,7 +441,7 @@ class _Run:
                     # 5xx or no answer: it may have been applied; the next read tells.
                     self._later(item, answer, "Graph did not confirm it")
                 settled.append(item)
-            _save_items(settled)
+            self._save(settled)
         if any_throttled:
             write_budget.hold(self.job.tenant_id, throttled)
             self.concurrency, self.clean_rounds = max(1, self.concurrency // 2), 0
@@ -498,14 +504,28 @@ class _Run:
         if item.audit_seq is None:
             return
         error = error_from_batch(answer) if answer is not None and not answer.ok else None
-        record = AuditRecord.objects.get(seq=item.audit_seq)
-        audit.finalize(
-            record,
-            outcome,
-            request_id=item.request_id or None,
-            error_code=error.code if error else (problem if outcome == Outcome.FAILED else ""),
-            error_message=message,
+        code = error.code if error else (problem if outcome == Outcome.FAILED else "")
+        self._outcomes.append(
+            (
+                item.audit_seq,
+                outcome,
+                {"request_id": item.request_id, "error_code": code, "error_message": message},
+            )
         )
+
+    def _save(self, items: list[BulkItem]) -> None:
+        """The items' progress and the outcomes they settled, committed together."""
+        with transaction.atomic():
+            _save_items(items)
+            self._write_outcomes()
+
+    def _write_outcomes(self) -> None:
+        """The outcomes settled since the last call, in one statement."""
+        if not self._outcomes:
+            return
+        records = AuditRecord.objects.in_bulk([seq for seq, _, _ in self._outcomes])
+        audit.finalize_many((records[seq], o, d) for seq, o, d in self._outcomes)
+        self._outcomes = []
 
     # Ending ---------------------------------------------------------------------------
 
@@ -538,7 +558,7 @@ class _Run:
                         problem="cancelled",
                         message="The job was cancelled before it was sent again.",
                     )
-            _save_items(chunk)
+            self._save(chunk)
         self.job.items.filter(state=ItemState.CHANGE).update(
             state=ItemState.CANCELLED, finished_at=_now(), message="The job was cancelled."
         )
@@ -561,24 +581,27 @@ class _Run:
         applied = self.job.items.filter(state=ItemState.APPLIED, verified__isnull=True)
         while chunk := list(applied.order_by("line")[: BATCH * MAX_CONCURRENCY]):
             current = self._read(chunk)
+            holding = set()
             for item in chunk:
                 target = current.get(item.pk)
                 held = None if target is None else target.value(item.attribute_set, item.attribute)
-                item.verified = item.pk in current and normal(held) == normal(item.after)
-            BulkItem.objects.bulk_update(chunk, ["verified"])
+                if item.pk in current and normal(held) == normal(item.after):
+                    holding.add(item.pk)
+            pks = [item.pk for item in chunk]
+            BulkItem.objects.filter(pk__in=holding).update(verified=True)
+            BulkItem.objects.filter(pk__in=pks).exclude(pk__in=holding).update(verified=False)
         count = self.job.items.filter(state=ItemState.APPLIED, verified=True).count()
         return count
 
 
+_ITEM_FIELDS = (
+    "state", "before", "after", "problem", "message", "attempts", "retry_at", "audit_seq",
+    "request_id", "finished_at",
+)  # fmt: skip
+
+
 def _save_items(items: list[BulkItem]) -> None:
-    if items:
-        BulkItem.objects.bulk_update(
-            items,
-            [
-                "state", "before", "after", "problem", "message", "attempts", "retry_at",
-                "audit_seq", "request_id", "finished_at",
-            ],
-        )  # fmt: skip
+    update_each(items, _ITEM_FIELDS)
 
 
 def _collection(item: BulkItem) -> str:
