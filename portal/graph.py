@@ -512,13 +512,44 @@ class GraphClient:
 
     # Plumbing -------------------------------------------------------------------------
 
+    def _send_batch_once(
+        self, url: str, chunk: list[BatchRequest], body: dict[str, Any], token: str
+    ) -> dict[str, BatchResponse]:
+        """One try: the caller decides what goes again. A lost answer is not sent blindly a
+        second time (its writes may have happened), and a batch Graph refused whole comes
+        back as that refusal on each of its items, so the other batches' answers stand."""
+        try:
+            response = self._send("POST", url, json=body, token=token, budget=0.0)
+            return self._batch_answers(response, chunk)
+        except SignInRequired:
+            raise
+        except GraphError as error:
+            headers = (
+                {"Retry-After": f"{error.retry_after:g}"} if isinstance(error, Throttled) else {}
+            )
+            envelope = {"error": {"code": error.code, "message": error.message}}
+            return {
+                item.id: BatchResponse(
+                    id=item.id,
+                    status=error.status or 503,
+                    body=envelope,
+                    headers=headers,
+                    batch_request_id=error.request_id,
+                )
+                for item in chunk
+            }
+
     def _send_batch(
         self, url: str, chunk: list[BatchRequest], token: str, resend: bool = True
     ) -> dict[str, BatchResponse]:
-        # Without `resend` the caller decides what goes again: a lost answer is not sent
-        # blindly a second time (its writes may have happened), only a 429 is.
         body = {"requests": [item.as_json() for item in chunk]}
-        response = self._send("POST", url, json=body, token=token, idempotent=resend)
+        if not resend:
+            return self._send_batch_once(url, chunk, body, token)
+        return self._batch_answers(self._send("POST", url, json=body, token=token), chunk)
+
+    def _batch_answers(
+        self, response: requests.Response, chunk: list[BatchRequest]
+    ) -> dict[str, BatchResponse]:
         answers = {}
         for item in response.json().get("responses", []):
             answers[str(item["id"])] = BatchResponse(
@@ -569,8 +600,10 @@ class GraphClient:
         headers: dict[str, str] | None = None,
         idempotent: bool = True,
         token: str | None = None,
+        budget: float | None = None,
     ) -> requests.Response:
-        deadline = self._clock() + self.retry_budget
+        """`budget` (seconds) replaces the client's retry budget for this call."""
+        deadline = self._clock() + (self.retry_budget if budget is None else budget)
         client_request_id = str(uuid.uuid4())
         force_refresh = False
         refreshed = False

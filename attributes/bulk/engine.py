@@ -78,7 +78,7 @@ logger = logging.getLogger(__name__)
 
 BATCH = 20
 MAX_CONCURRENCY = 8
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 10
 # Background work: Graph throttles it before people's clicks (High).
 LOW = {"x-ms-throttle-priority": "Low"}
 SESSIONS_TRIED = 3
@@ -409,12 +409,9 @@ class _Run:
         ]
         answers = self._batch(requests_)
         self.sent += len(requests_)
-        throttled, any_throttled = 0.0, False
+        throttled: list[float] = []
         used_share = 0.0
         settled: list[BulkItem] = []
-        self._records = AuditRecord.objects.in_bulk(
-            [i.audit_seq for i, _, _ in sending if i.audit_seq]
-        )
         with transaction.atomic():
             for item, _, _ in sending:
                 answer = answers.get(str(item.pk))
@@ -423,10 +420,9 @@ class _Run:
                 if answer is not None and answer.ok:
                     self._settle(item, ItemState.APPLIED, Outcome.SUCCEEDED, answer=answer)
                 elif answer is not None and answer.status == 429:
-                    any_throttled = True
                     wait = retry_after_seconds(answer.headers)
-                    throttled = max(throttled, 1.0 if wait is None else wait)
-                    self._later(item, answer, "Graph throttled it", seconds=throttled)
+                    throttled.append(1.0 if wait is None else wait)
+                    self._later(item, answer, "Graph throttled it", seconds=throttled[-1])
                 elif answer is not None and 400 <= answer.status < 500:
                     error = error_from_batch(answer)
                     self._settle(
@@ -442,15 +438,21 @@ class _Run:
                     self._later(item, answer, "Graph did not confirm it")
                 settled.append(item)
             self._save(settled)
-        if any_throttled:
-            write_budget.hold(self.job.tenant_id, throttled)
+        self._adapt(throttled, len(sending))
+        if used_share:
+            write_budget.observe(self.job.tenant_id, used_share)
+
+    def _adapt(self, throttled: list[float], sent: int) -> None:
+        """Each throttled item waits its own Retry-After. When Graph throttled half of what
+        was sent or more, the quota is spent: every worker of the tenant waits, and this
+        job sends half as many batches at once; clean rounds win them back one by one."""
+        if throttled and len(throttled) * 2 >= sent:
+            write_budget.hold(self.job.tenant_id, max(throttled))
             self.concurrency, self.clean_rounds = max(1, self.concurrency // 2), 0
-        else:
+        elif not throttled:
             self.clean_rounds += 1
             if self.clean_rounds >= 3 and self.concurrency < MAX_CONCURRENCY:
                 self.concurrency, self.clean_rounds = self.concurrency + 1, 0
-        if used_share:
-            write_budget.observe(self.job.tenant_id, used_share)
 
     def _batch(self, requests_: list[BatchRequest]) -> dict[str, BatchResponse]:
         """The answers Graph gave; a batch whose answer was lost leaves its items out."""
@@ -472,8 +474,11 @@ class _Run:
         *,
         seconds: float | None = None,
     ) -> None:
-        item.attempts += 1
-        backoff = settings.PORTAL_JOB_BACKOFF_SECONDS * 2 ** (item.attempts - 1)
+        if seconds is None:
+            # A 429 (`seconds`, its Retry-After) is Graph pacing us, not a failure: only
+            # what went unconfirmed counts towards giving up.
+            item.attempts += 1
+        backoff = settings.PORTAL_JOB_BACKOFF_SECONDS * 2 ** max(0, item.attempts - 1)
         wait = seconds if seconds is not None else min(30.0, backoff)
         item.retry_at = _now() + timedelta(seconds=wait)
         detail = error_from_batch(answer).message if answer is not None else "no answer came back"

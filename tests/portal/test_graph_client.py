@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
@@ -221,3 +222,27 @@ def test_retry_after_accepts_seconds_and_http_dates(header: str, expected: float
     response = requests.Response()
     response.headers["Retry-After"] = header
     assert retry_after_seconds(response.headers) == expected
+
+
+def test_without_resend_a_refused_batch_comes_back_on_its_items_and_is_not_sent_again(
+    graph: GraphClient, emu: EmulatorProcess, time_: FakeTime
+) -> None:
+    ids = [u["id"] for u in graph.get("/users", params={"$top": "40", "$select": "id"})["value"]]
+    requests_ = [
+        BatchRequest(id=str(n), method="GET", url=f"/users/{user_id}?$select=id")
+        for n, user_id in enumerate(ids)
+    ]
+    emu.set_faults(rules=[{"method": "POST", "path": r"/\$batch", "status": 503, "count": 1}])
+    answers = graph.batch(requests_, concurrency=1, resend=False)
+    statuses = Counter(answer.status for answer in answers.values())
+    # The first batch of 20 was refused whole, the second answered: nothing was resent.
+    assert statuses == Counter({503: 20, 200: 20})
+    assert len(_graph_calls(emu, "POST", "/$batch")) == 2
+    assert time_.slept == []
+    emu.set_faults(
+        rules=[
+            {"method": "POST", "path": r"/\$batch", "status": 429, "retry_after": "7", "count": 1}
+        ]
+    )
+    throttled = graph.batch(requests_[:20], resend=False)
+    assert {retry_after_seconds(a.headers) for a in throttled.values()} == {7.0}
