@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 from attributes import assignment_rules, validators
 from attributes.directory import TYPES, Definition
 from attributes.objects import DirectoryObject, Value
+from portal.isolation import isolated, isolated_option
 
 
 def _live_check(field: forms.Field, url: str, target: str, *, method: str = "get") -> None:
@@ -498,13 +499,16 @@ def _initial(held: Value | None) -> Any:
     return held
 
 
-def _choices(definition: Definition, held: Value | None) -> list[tuple[str, str]]:
+def _choices(
+    definition: Definition, held: Value | None, shown: Callable[[str], str]
+) -> list[tuple[str, str]]:
     """The active predefined values, and any the object still holds though deactivated
-    (it may keep them; nothing else may get them)."""
+    (it may keep them; nothing else may get them). `shown` isolates each value's text for
+    where it goes: a checkbox's label or a select's option."""
     held_values = {str(v) for v in assignment_rules.items_of(held)}
-    choices = [(v.id, v.id) for v in definition.active_values]
+    choices = [(v.id, shown(v.id)) for v in definition.active_values]
     choices += [
-        (v.id, f"{v.id} (deactivated; kept while held)")
+        (v.id, format_html("{} (deactivated; kept while held)", shown(v.id)))
         for v in definition.inactive_values
         if v.id in held_values
     ]
@@ -525,12 +529,13 @@ def value_field(definition: Definition, held: Value | None) -> forms.Field:
             return forms.MultipleChoiceField(
                 required=False,
                 label=label + "s",
-                choices=_choices(definition, held),
+                choices=_choices(definition, held, isolated),
                 widget=forms.CheckboxSelectMultiple,
                 help_text="Choose any number. Choosing none removes the attribute.",
             )
         return forms.ChoiceField(
-            label=label, choices=[("", "Choose a value"), *_choices(definition, held)]
+            label=label,
+            choices=[("", "Choose a value"), *_choices(definition, held, isolated_option)],
         )
     if definition.is_collection:
         return forms.CharField(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from attributes.models import Action, AuditRecord, HelpText, Outcome
+from attributes.models import Action, AuditRecord, BulkJob, HelpText, Outcome
 from emulator.harness import EmulatorProcess
 from emulator.tenant import demo
 from portal.models import User
@@ -347,3 +347,18 @@ def test_an_unchanged_description_holding_an_override_can_be_saved(
     )
     assert response.status_code == 302
     assert _definition(graph_as)["usePreDefinedValuesOnly"] is False
+
+
+@pytest.mark.usefixtures("hostile_tenant")
+def test_the_bulk_pages_isolate_what_they_show(ada: Client) -> None:
+    targets = [f"users:{demo.REY.object_id}", f"servicePrincipals:{HR_AGENT}"]
+    form = ada.get("/bulk/new", {"target": targets, "attribute": "Engineering_Project"})
+    assert unisolated_bidi(Html(form)) == []
+    ada.post(
+        "/bulk/new",
+        {"target": targets, "attribute": "Engineering_Project", "operation": "remove",
+         "value": ["\u202eZap"], "reason": OVERRIDE},
+    )  # fmt: skip
+    job = BulkJob.objects.get()
+    assert unisolated_bidi(Html(ada.get(f"/bulk/jobs/{job.id}/"))) == []
+    assert unisolated_bidi(Html(ada.get("/bulk/"))) == []
