@@ -144,8 +144,8 @@ test: $(VENV)/.dev-installed chromium lint ## Lint, the whole suite on SQLite (w
 	else echo "PORTAL_TEST_POSTGRES_URL is not set: the PostgreSQL tests did not run."; fi
 
 .PHONY: bench
-bench: $(VENV)/.dev-installed ## Run the benchmark scripts in bench/
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+bench: $(VENV)/.dev-installed ## Run every bench/ script (~30 min) and write bench/RESULTS.md
+	$(PY) bench/run_all.py
 
 .PHONY: lock
 lock: $(VENV)/.dev-installed ## Re-pin requirements/*.lock from pyproject.toml
