@@ -31,7 +31,7 @@ from typing import Any
 from attributes import objects
 from attributes.directory import Definition
 from attributes.objects import DirectoryObject, Tab, Value
-from attributes.spreadsheet import csv_lines, guard
+from attributes.spreadsheet import csv_lines, guard, json_lines
 from portal.graph import EVENTUAL, GraphClient
 
 FIXED_COLUMNS = ("objectId", "objectType", "kind", "displayName", "principalName")
@@ -155,23 +155,18 @@ def csv_stream(graph: GraphClient, scope: Scope, *, batch: int = 500) -> Iterato
 
 def json_stream(graph: GraphClient, scope: Scope, *, batch: int = 200) -> Iterator[str]:
     """A JSON array, one object per row, written as Graph's pages arrive."""
-    yield "["
-    separator = "\n"
-    items: list[str] = []
-    names = [column_name(d) for d in scope.columns]
-    keys = [d.key for d in scope.columns]
-    for found in exported_objects(graph, scope):
-        row: dict[str, Any] = dict(zip(FIXED_COLUMNS, _fixed(found), strict=True))
-        for name, value in zip(names, found.values_of(keys), strict=True):
+    return json_lines(_json_objects(exported_objects(graph, scope), scope.columns), batch=batch)
+
+
+def _json_objects(found: Iterable[DirectoryObject], columns: Sequence[Definition]) -> Iterator[str]:
+    names = [column_name(d) for d in columns]
+    keys = [d.key for d in columns]
+    for target in found:
+        row: dict[str, Any] = dict(zip(FIXED_COLUMNS, _fixed(target), strict=True))
+        for name, value in zip(names, target.values_of(keys), strict=True):
             if value is not None:
                 row[name] = value
-        items.append(separator + json.dumps(row, ensure_ascii=False))
-        separator = ",\n"
-        if len(items) >= batch:
-            yield "".join(items)
-            items = []
-    items.append("\n]\n")
-    yield "".join(items)
+        yield json.dumps(row, ensure_ascii=False)
 
 
 def filename(scope: Scope, extension: str) -> str:

@@ -1,4 +1,4 @@
-"""CSV that spreadsheet programs open safely, streamed line by line.
+"""CSV that spreadsheet programs open safely, and JSON arrays, streamed line by line.
 
 A cell that starts with =, +, -, @, a tab or a carriage return would be evaluated as a
 formula by Excel, LibreOffice or Google Sheets (CSV injection), so it gets a leading
@@ -51,3 +51,19 @@ def csv_lines(
             lines = []
     if lines:
         yield "".join(lines)
+
+
+def json_lines(objects: Iterable[str], *, batch: int = 500) -> Iterator[str]:
+    """Already encoded JSON objects as one JSON array, an object per line and `batch`
+    objects per chunk, for a streaming response; valid even when there are none."""
+    yield "["
+    separator = "\n"
+    items: list[str] = []
+    for encoded in objects:
+        items.append(separator + encoded)
+        separator = ",\n"
+        if len(items) >= batch:
+            yield "".join(items)
+            items = []
+    items.append("\n]\n")
+    yield "".join(items)

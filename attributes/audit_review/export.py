@@ -16,7 +16,7 @@ from django.db.models.functions import Cast
 
 from attributes.audit_review.paging import OLDEST_FIRST, newer_than
 from attributes.models import AuditRecord
-from attributes.spreadsheet import csv_lines, guard
+from attributes.spreadsheet import csv_lines, guard, json_lines
 
 EXPORT_CHUNK = 2000
 
@@ -118,17 +118,7 @@ def _json_object(cells: list[Any]) -> str:
 
 def json_stream(records: QuerySet[AuditRecord], *, batch: int = 500) -> Iterator[str]:
     """A JSON array, one object per record, written as it is read (valid even if empty)."""
-    yield "["
-    separator = "\n"
-    items: list[str] = []
-    for row in export_rows(records):
-        items.append(separator + _json_object(row))
-        separator = ",\n"
-        if len(items) >= batch:
-            yield "".join(items)
-            items = []
-    items.append("\n]\n")
-    yield "".join(items)
+    return json_lines((_json_object(row) for row in export_rows(records)), batch=batch)
 
 
 def export_filename(extension: str, *, today: date | None = None) -> str:
