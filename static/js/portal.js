@@ -66,7 +66,11 @@
     var invalid = firstInvalid(swapped);
     if (invalid && submitted && (before || focusLost())) {
       invalid.focus();
-    } else if (before && focusLost()) {
+    } else if (!focusLost()) {
+      // Focus is fine, or this is an out-of-band swap that runs before the main one:
+      // keep what was recorded for it.
+      return;
+    } else if (before) {
       // htmx keeps focus on an element with an id; this finds the others (a tab, a pager
       // link, a button of a polled job) at the same place in the new content.
       var same = focusables(swapped)[before.index];

@@ -158,3 +158,28 @@ def test_the_pages_that_differ_by_role_pass_axe(
     for path in paths:
         _check(page, live_server.url, path)
     _check(page, live_server.url, refused, 403)  # the refusal page naming the missing role
+
+
+def test_results_are_announced_in_place_and_the_search_box_keeps_focus(
+    page: Page, live_server: Any, sign_in_as: Callable[[str], None]
+) -> None:
+    sign_in_as(ADA)
+    page.goto(live_server.url + "/objects/")
+    status = page.get_by_test_id("results-status")
+    expect(status).to_have_attribute("role", "status")
+    status.evaluate("element => { element.dataset.original = 'yes'; }")
+    before = status.inner_text()
+    search = page.get_by_role("searchbox", name=re.compile("^Search by"))
+    search.press_sequentially("HR")
+    expect(page.get_by_role("link", name="HR Benefits Agent")).to_be_visible()
+    # The same element, its text changed: a re-inserted live region would not be heard.
+    expect(status).not_to_have_text(before)
+    expect(status).to_have_attribute("data-original", "yes")
+    expect(search).to_be_focused()
+
+    # A tab of the results (inside the swapped area): the region stays the same element.
+    page.locator("#object-results").get_by_role("link", name=re.compile("^Agent identities")).press(
+        "Enter"
+    )
+    expect(page.get_by_test_id("object-row").first).to_contain_text("Agent identity")
+    expect(status).to_have_attribute("data-original", "yes")
