@@ -248,7 +248,11 @@ def _edit_page(
         "remove_url": _assignment_url(target, definition, "assignment_remove"),
         "limit": VALUES_PER_OBJECT,
     }
-    page = template_for(request, "attributes/objects/assignment.html", "assignment-form")
+    # The only htmx request for this page is the picker's, which swaps the form into its
+    # panel on the object page.
+    page = template_for(
+        request, "attributes/objects/assignment.html", "assignment-form", any_target=True
+    )
     return render(request, page, context)
 
 

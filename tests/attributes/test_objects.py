@@ -537,6 +537,7 @@ def test_the_picker_leads_to_the_chosen_attributes_form(ada: Client) -> None:
         headers={"HX-Request": "true", "HX-Target": "assignment-panel"},
     )
     assert Html(inline).by_test_id("assignment-form")
+    assert b"<header" not in inline.content  # the form alone, not a page in the panel
 
 
 def test_a_deactivated_attribute_keeps_its_values_or_loses_them_all(
