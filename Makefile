@@ -113,7 +113,7 @@ serve: $(VENV)/.prod-installed ## Run gunicorn with DEBUG off (against the emula
 	export SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
 	if [ -z "$${PORTAL_CLIENT_ID:-}" ]; then \
 		echo "PORTAL_CLIENT_ID is not set: serving against the bundled emulator."; \
-		$(start_emulator); export SECURE_COOKIES=false $(DEMO_ENV); fi; \
+		$(start_emulator); export SECURE_COOKIES=false PORTAL_ALLOW_DEMO_CLIENT=true $(DEMO_ENV); fi; \
 	$(PY) manage.py collectstatic --noinput >/dev/null; \
 	$(PY) manage.py migrate --noinput >/dev/null; \
 	$(PY) manage.py audit_reconcile --older-than 0; \

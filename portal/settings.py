@@ -220,6 +220,9 @@ PORTAL_REDIRECT_URI = env_optional("PORTAL_REDIRECT_URI")
 # role removed in Entra stops opening the portal's own data within minutes.
 PORTAL_ROLES_MAX_AGE = env_int("PORTAL_ROLES_MAX_AGE", 300, minimum=0)
 PORTAL_POST_LOGOUT_REDIRECT_URI = env_optional("PORTAL_POST_LOGOUT_REDIRECT_URI")
+# With DEBUG off the portal refuses to start with the emulator's demo tenant or client
+# (portal/checks.py) unless this is set; only `make serve` against the emulator sets it.
+PORTAL_ALLOW_DEMO_CLIENT = env_bool("PORTAL_ALLOW_DEMO_CLIENT", False)
 
 # Bulk jobs ----------------------------------------------------------------------------
 # Django's tasks framework with the database queue; `manage.py db_worker` runs them.
