@@ -143,6 +143,11 @@ test: $(VENV)/.dev-installed chromium lint ## Lint, the whole suite on SQLite (w
 		DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(PY) -m pytest -m "postgres or smoke"; \
 	else echo "PORTAL_TEST_POSTGRES_URL is not set: the PostgreSQL tests did not run."; fi
 
+# Exit 1 on a known vulnerability, 3 when some pin could not be audited (SECURITY.md, item 8).
+.PHONY: audit-deps
+audit-deps: $(VENV)/.dev-installed ## Audit the pinned runtime dependencies for known vulnerabilities
+	$(PY) .ci/audit_deps.py --lock requirements/prod.lock
+
 .PHONY: bench
 bench: $(VENV)/.dev-installed ## Run every bench/ script (~30 min) and write bench/RESULTS.md
 	$(PY) bench/run_all.py
