@@ -317,3 +317,27 @@ def test_the_public_routes_answer_without_sign_in(
         assert response.status_code != 405
         location = response.get("Location", "")
         assert not location.startswith(reverse("auth:sign_in")), (name, location)
+
+
+# Delegated tokens only ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)  # the write's audit intent is committed first
+def test_every_graph_call_is_made_as_the_signed_in_person(
+    ada: Client, emu: EmulatorProcess
+) -> None:
+    grants_before = emu.state()["token_grants"]
+    start = len(emu.requests_log())
+    for path in ("/", "/sets/", "/sets/Engineering/", "/objects/?q=Ada", "/agents/", "/audit/"):
+        assert ada.get(path).status_code == 200, path
+    created = ada.post(
+        "/sets/new",
+        {"name": "Delegated", "description": "", "confirm": "yes"},
+        headers=_with_token(ada),
+    )
+    assert created.status_code == 302
+    calls = [entry for entry in emu.requests_log()[start:] if entry["kind"] == "graph"]
+    assert {entry["method"] for entry in calls} >= {"GET", "POST"}
+    assert {entry["upn"] for entry in calls} == {demo.ADA.user_principal_name}
+    # No new grant at all: the person's token from sign-in served every call.
+    assert emu.state()["token_grants"] == grants_before
