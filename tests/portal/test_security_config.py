@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.checks import Tags, run_checks
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
@@ -192,6 +193,17 @@ def test_the_check_is_silent_with_debug_on_or_the_explicit_opt_in(
 def test_the_check_is_silent_for_a_real_tenant() -> None:
     with override_settings(DEBUG=False, PORTAL_ALLOW_DEMO_CLIENT=False, **REAL):
         assert _security_errors() == []
+
+
+def test_the_start_up_check_raises_with_the_error_and_passes_otherwise() -> None:
+    with override_settings(DEBUG=False, PORTAL_ALLOW_DEMO_CLIENT=False, **REAL):
+        checks.refuse_to_serve_on_errors()
+    demo_client = {**REAL, "PORTAL_CLIENT_ID": demo.PORTAL_CLIENT_ID}
+    with (
+        override_settings(DEBUG=False, PORTAL_ALLOW_DEMO_CLIENT=False, **demo_client),
+        pytest.raises(ImproperlyConfigured, match=r"refuses to start:\n.*portal\.E001"),
+    ):
+        checks.refuse_to_serve_on_errors()
 
 
 _DEMO_ENVIRONMENT = {
