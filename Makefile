@@ -113,7 +113,7 @@ serve: $(VENV)/.prod-installed ## Run gunicorn with DEBUG off (against the emula
 	export SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
 	if [ -z "$${PORTAL_CLIENT_ID:-}" ]; then \
 		echo "PORTAL_CLIENT_ID is not set: serving against the bundled emulator."; \
-		$(start_emulator); export SECURE_COOKIES=false $(DEMO_ENV); fi; \
+		$(start_emulator); export SECURE_COOKIES=false PORTAL_ALLOW_DEMO_CLIENT=true $(DEMO_ENV); fi; \
 	$(PY) manage.py collectstatic --noinput >/dev/null; \
 	$(PY) manage.py migrate --noinput >/dev/null; \
 	$(PY) manage.py audit_reconcile --older-than 0; \
@@ -142,6 +142,11 @@ test: $(VENV)/.dev-installed chromium lint ## Lint, the whole suite on SQLite (w
 		echo "Running the PostgreSQL tests (PORTAL_TEST_POSTGRES_URL)"; \
 		DATABASE_URL="$$PORTAL_TEST_POSTGRES_URL" $(PY) -m pytest -m "postgres or smoke"; \
 	else echo "PORTAL_TEST_POSTGRES_URL is not set: the PostgreSQL tests did not run."; fi
+
+# Exit 1 on a known vulnerability, 3 when some pin could not be audited (SECURITY.md, item 8).
+.PHONY: audit-deps
+audit-deps: $(VENV)/.dev-installed ## Audit the pinned runtime dependencies for known vulnerabilities
+	$(PY) .ci/audit_deps.py --lock requirements/prod.lock
 
 .PHONY: bench
 bench: $(VENV)/.dev-installed ## Run every bench/ script (~30 min) and write bench/RESULTS.md

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Attribute portal"
+
+    def ready(self) -> None:
+        from portal import checks  # noqa: F401 - registers the system checks

@@ -179,6 +179,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+# Asking browsers to preload HSTS is hard to undo, so it is the operator's explicit choice.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -220,6 +222,9 @@ PORTAL_REDIRECT_URI = env_optional("PORTAL_REDIRECT_URI")
 # role removed in Entra stops opening the portal's own data within minutes.
 PORTAL_ROLES_MAX_AGE = env_int("PORTAL_ROLES_MAX_AGE", 300, minimum=0)
 PORTAL_POST_LOGOUT_REDIRECT_URI = env_optional("PORTAL_POST_LOGOUT_REDIRECT_URI")
+# With DEBUG off the portal refuses to start with the emulator's demo tenant or client
+# (portal/checks.py) unless this is set; only `make serve` against the emulator sets it.
+PORTAL_ALLOW_DEMO_CLIENT = env_bool("PORTAL_ALLOW_DEMO_CLIENT", False)
 
 # Bulk jobs ----------------------------------------------------------------------------
 # Django's tasks framework with the database queue; `manage.py db_worker` runs them.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
@@ -33,9 +35,34 @@ def _request_id(request: HttpRequest) -> str:
     return getattr(request, "correlation_id", None) or current_correlation_id()
 
 
+def _too_much(exception: Exception | None) -> str | None:
+    """What to tell a person whose request Django refused for its size (the limits are
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE, _NUMBER_FIELDS and _NUMBER_FILES)."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 2**20
+        return (
+            f"The request was too large: the portal takes at most {limit:.1f} MB of form "
+            "data at once (a CSV file for a bulk change may be up to 5 MB). "
+            "Send less at a time, or upload the changes as a file."
+        )
+    if isinstance(exception, TooManyFieldsSent):
+        return (
+            "The request was too large: it had more than "
+            f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields. To change that many "
+            "objects, use “Change all matching” or upload the changes as a file."
+        )
+    if isinstance(exception, TooManyFilesSent):
+        return (
+            "The request was too large: it had more than "
+            f"{settings.DATA_UPLOAD_MAX_NUMBER_FILES:,} files. Upload one file at a time."
+        )
+    return None
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler400, and what a refused identifier (portal.graph.InvalidIdentifier) shows."""
-    context = {"exception": str(exception or ""), "request_id": _request_id(request)}
+    message = _too_much(exception) or str(exception or "")
+    context = {"exception": message, "request_id": _request_id(request)}
     return render(request, "400.html", context, status=400)
 
 

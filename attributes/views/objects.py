@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -207,10 +207,17 @@ def assignment_pick(request: PortalRequest, graph_type: str, object_id: str) -> 
     definition_id = request.GET.get("attribute", "")
     if "_" not in definition_id:
         raise Http404("Choose an attribute to assign.")
-    url = reverse(
-        "attributes:assignment_edit",
-        kwargs={"graph_type": graph_type, "object_id": object_id, "definition_id": definition_id},
-    )
+    try:
+        url = reverse(
+            "attributes:assignment_edit",
+            kwargs={
+                "graph_type": graph_type,
+                "object_id": object_id,
+                "definition_id": definition_id,
+            },
+        )
+    except NoReverseMatch:  # a "/" in it: no attribute is named so
+        raise Http404("Choose an attribute to assign.") from None
     if request.htmx:
         return assignment_edit(request, graph_type, object_id, definition_id)
     return redirect(url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +35,8 @@ def safe_next(request: HttpRequest, candidate: str | None) -> str:
         candidate
         and candidate.startswith("/")
         and not candidate.startswith(("//", "/\\"))
+        # A real address holds no raw control character (a CR or LF would end the header).
+        and not any(unicodedata.category(char).startswith("C") for char in candidate)
         and url_has_allowed_host_and_scheme(
             candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         )

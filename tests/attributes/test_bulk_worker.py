@@ -48,6 +48,8 @@ def _env(emu: EmulatorProcess) -> dict[str, str]:
         "PORTAL_TENANT_ID": settings.PORTAL_TENANT_ID,
         "PORTAL_CLIENT_ID": settings.PORTAL_CLIENT_ID,
         "PORTAL_CLIENT_SECRET": settings.PORTAL_CLIENT_SECRET,
+        # DEBUG off with the demo client, as `make serve` runs it (portal/checks.py).
+        "PORTAL_ALLOW_DEMO_CLIENT": "true",
         "PORTAL_AUTHORITY": emu.authority,
         "PORTAL_GRAPH_URL": emu.graph_root,
         "PORTAL_CA_BUNDLE": str(emu.ca_path),

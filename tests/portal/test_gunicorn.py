@@ -140,6 +140,8 @@ def portal_environment(emulator: EmulatorProcess, tmp_path: Path) -> dict[str, s
         "PORTAL_TENANT_ID": demo.TENANT_ID,
         "PORTAL_CLIENT_ID": demo.PORTAL_CLIENT_ID,
         "PORTAL_CLIENT_SECRET": demo.PORTAL_CLIENT_SECRET,
+        # DEBUG off with the demo client, as `make serve` runs it (portal/checks.py).
+        "PORTAL_ALLOW_DEMO_CLIENT": "true",
         "PORTAL_AUTHORITY": emulator.authority,
         "PORTAL_GRAPH_URL": emulator.graph_root,
         "PORTAL_CA_BUNDLE": str(emulator.ca_path),
