@@ -21,12 +21,18 @@ def _raw(name: str) -> str | None:
     file_name = os.environ.get(f"{name}_FILE")
     if file_name:
         try:
-            return Path(file_name).read_text().strip()
+            contents = Path(file_name).read_text().strip()
         except OSError as exc:
             raise ImproperlyConfigured(
                 f"{name}_FILE points at {file_name!r}, which cannot be read ({exc.strerror}). "
                 f"Point it at a readable file, or unset it and set {name} instead."
             ) from exc
+        if not contents:
+            raise ImproperlyConfigured(
+                f"{name}_FILE points at {file_name!r}, which is empty. Write the value into "
+                f"that file, or unset {name}_FILE and set {name} instead."
+            )
+        return contents
     value = os.environ.get(name)
     if value is None or value.strip() == "":
         return None

@@ -58,6 +58,17 @@ def test_env_str_reports_an_unreadable_secret_file(monkeypatch: pytest.MonkeyPat
         env.env_str("TOKEN")
 
 
+def test_env_str_names_an_empty_secret_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "secret").write_text("\n")
+    monkeypatch.setenv("TOKEN_FILE", str(tmp_path / "secret"))
+    with pytest.raises(
+        ImproperlyConfigured, match=r"TOKEN_FILE points at .*secret', which is empty"
+    ):
+        env.env_str("TOKEN", "a default must not hide it")
+
+
 def test_env_url_requires_https_and_a_host(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTHORITY", "http://login.example/tenant")
     with pytest.raises(ImproperlyConfigured, match="must start with https://"):
