@@ -14,27 +14,32 @@ from emulator.tenant import demo
 ADA = "ada.admin@contoso.example"
 
 
+def portal_environment(emulator: EmulatorProcess, database_url: str) -> dict[str, str]:
+    """The portal's settings for a bench: DEBUG off, as `make serve` runs it, against the
+    emulator's demo client; one secret and one audit key, so any instance reads any
+    session."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key-that-is-long-enough-to-pass",
+        "PORTAL_AUDIT_KEY": "bench-only-audit-key-that-is-long-enough-to-pass",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
+        "SECURE_COOKIES": "false",
+        "DATABASE_URL": database_url,
+        "PORTAL_TENANT_ID": demo.TENANT_ID,
+        "PORTAL_CLIENT_ID": demo.PORTAL_CLIENT_ID,
+        "PORTAL_CLIENT_SECRET": demo.PORTAL_CLIENT_SECRET,
+        # DEBUG off with the demo client, as `make serve` runs it (portal/checks.py).
+        "PORTAL_ALLOW_DEMO_CLIENT": "true",
+        "PORTAL_AUTHORITY": emulator.authority,
+        "PORTAL_GRAPH_URL": emulator.graph_root,
+        "PORTAL_CA_BUNDLE": str(emulator.ca_path),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def configure_django(emulator: EmulatorProcess, workdir: Path) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DEBUG": "false",
-            "SECRET_KEY": "bench-only-secret-key-that-is-long-enough-to-pass",
-            "PORTAL_AUDIT_KEY": "bench-only-audit-key-that-is-long-enough-to-pass",
-            "ALLOWED_HOSTS": "localhost,testserver",
-            "SECURE_COOKIES": "false",
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "PORTAL_TENANT_ID": demo.TENANT_ID,
-            "PORTAL_CLIENT_ID": demo.PORTAL_CLIENT_ID,
-            "PORTAL_CLIENT_SECRET": demo.PORTAL_CLIENT_SECRET,
-            # DEBUG off with the demo client, as `make serve` runs it (portal/checks.py).
-            "PORTAL_ALLOW_DEMO_CLIENT": "true",
-            "PORTAL_AUTHORITY": emulator.authority,
-            "PORTAL_GRAPH_URL": emulator.graph_root,
-            "PORTAL_CA_BUNDLE": str(emulator.ca_path),
-            "LOG_LEVEL": "WARNING",
-        }
-    )
+    os.environ.update(portal_environment(emulator, f"sqlite:///{workdir / 'bench.sqlite3'}"))
     import django
     from django.core.management import call_command
 

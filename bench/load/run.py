@@ -62,6 +62,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.portal_client import portal_environment  # noqa: E402
 from emulator.harness import EmulatorProcess  # noqa: E402
 from emulator.tenant import demo  # noqa: E402
 
@@ -104,28 +105,12 @@ class Result:
 # -- processes ------------------------------------------------------------------------------
 
 
-def portal_env(emulator: EmulatorProcess, workdir: Path) -> dict[str, str]:
+def portal_env(emulator: EmulatorProcess) -> dict[str, str]:
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DATABASE"))},
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DEBUG": "false",
-        # One secret and one audit key for every instance: a session is read by any of them.
-        "SECRET_KEY": "load-only-secret-key-that-is-long-enough-to-pass-the-check",
-        "PORTAL_AUDIT_KEY": "load-only-audit-key-that-is-long-enough-to-pass",
-        "ALLOWED_HOSTS": "localhost,127.0.0.1",
-        "SECURE_COOKIES": "false",
-        "DATABASE_URL": DATABASE_URL,
-        "PORTAL_TENANT_ID": demo.TENANT_ID,
-        "PORTAL_CLIENT_ID": demo.PORTAL_CLIENT_ID,
-        "PORTAL_CLIENT_SECRET": demo.PORTAL_CLIENT_SECRET,
-        # DEBUG off with the demo client, as `make serve` runs it (portal/checks.py).
-        "PORTAL_ALLOW_DEMO_CLIENT": "true",
-        "PORTAL_AUTHORITY": emulator.authority,
-        "PORTAL_GRAPH_URL": emulator.graph_root,
-        "PORTAL_CA_BUNDLE": str(emulator.ca_path),
+        **portal_environment(emulator, DATABASE_URL),
         "GUNICORN_WORKERS": "4",
         "PORTAL_WRITE_QUOTA": f"{QUOTA['limit']}/{QUOTA['window_seconds']}",
-        "LOG_LEVEL": "WARNING",
     }
 
 
@@ -654,7 +639,7 @@ def main() -> int:
         print(f"Starting the emulator with {args.seed} …", flush=True)
         emulator = EmulatorProcess(seed=args.seed, ca_dir=workdir / "ca").start(timeout=600)
         try:
-            env = portal_env(emulator, workdir)
+            env = portal_env(emulator)
             if args.faults:
                 del env["PORTAL_WRITE_QUOTA"]
             os.environ.update(env)
