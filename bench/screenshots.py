@@ -41,6 +41,7 @@ from emulator.tenant.seed import build_tenant  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 ADA = "ada.admin@contoso.example"
 USER = "4c2b71b7-2dc0-465f-b7f1-975c35db0440"  # Rey Reader
+JOE = "d8fd6d05-1391-5683-a152-f7c0f1ef8043"  # Joe Contoso, with values in three sets
 AGENT = "93f19af5-a7bf-5a49-8ca1-509f7e6e3c65"  # HR Onboarding Agent, an agent identity
 SAMPLE = ROOT / "samples" / "demo-bulk-users.csv"
 FIND = "/find/?a1=Engineering_Project&o1=eq&v1=Alpine&tab=all"
@@ -65,12 +66,13 @@ class Shot:
 README_SHOTS = (
     Shot("sets", "/sets/", "The attribute sets, each with its definitions and Entra's limits"),
     Shot("set", "/sets/Engineering/", "The Engineering set's page with its attributes"),
-    Shot("object", f"/objects/user/{USER}/", "A user's page with attributes grouped by set"),
+    Shot("object", f"/objects/user/{JOE}/", "A user's page with attributes grouped by set"),
     Shot("find", FIND, "Find by value: who holds Engineering/Project = Alpine"),
     Shot("coverage", COVERAGE, "A coverage report of the objects lacking two attributes"),
     Shot("agents", "/agents/", "The agent board, agent identities grouped by blueprint"),
-    Shot("audit", "/audit/", "The audit log with its filters"),
 )
+# Taken after the bulk job, so that the log has its records.
+AUDIT_SHOT = Shot("audit", "/audit/", "The audit log with its filters and the bulk job's records")
 
 SURVEY_PAGES = (
     "/",
@@ -247,8 +249,10 @@ def readme_shots(url: str, out: Path, browser: Browser) -> list[Path]:
     shoot("bulk-dry-run")
     apply_and_finish(page)
     shoot("bulk-job")
+    open_page(page, url + AUDIT_SHOT.path)
+    shoot(AUDIT_SHOT.name)
     page.set_viewport_size({"width": 390, "height": 844})
-    open_page(page, f"{url}/objects/user/{USER}/")
+    open_page(page, f"{url}/objects/user/{JOE}/")
     shoot("object-phone")
     context.close()
     return written
