@@ -152,6 +152,10 @@ audit-deps: $(VENV)/.dev-installed ## Audit the pinned runtime dependencies for 
 bench: $(VENV)/.dev-installed ## Run every bench/ script (~30 min) and write bench/RESULTS.md
 	$(PY) bench/run_all.py
 
+.PHONY: screenshots
+screenshots: $(VENV)/.dev-installed chromium ## Write the README's screenshots (docs/screenshots/) from a demo portal on free ports
+	$(PY) bench/screenshots.py
+
 .PHONY: lock
 lock: $(VENV)/.dev-installed ## Re-pin requirements/*.lock from pyproject.toml
 	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 --no-header -q -o requirements/prod.lock

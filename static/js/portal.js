@@ -10,6 +10,12 @@
 
   // Where focus was, when it was inside the area a swap is about to replace.
   var before = null;
+  // Elements swapped out of band. htmx swaps them before the main content and then fires
+  // htmx:afterSwap on each of them too, before the main one; by then the main content is
+  // already in place and focus already lost, so they must not take the focus that belongs
+  // in the main content (a hidden field beside the object search's kind tabs would take it
+  // and keep nothing).
+  var outOfBand = new WeakSet();
 
   function focusLost() {
     var active = document.activeElement;
@@ -57,18 +63,22 @@
     }
   });
 
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.target instanceof Element) { outOfBand.add(event.target); }
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var swapped = event.target;
     if (!(swapped instanceof Element) || !swapped.isConnected) { return; }
     announce(swapped);
+    if (outOfBand.delete(swapped)) { return; }
     var config = event.detail.requestConfig || {};
     var submitted = config.verb !== "get" || (config.triggeringEvent || {}).type === "submit";
     var invalid = firstInvalid(swapped);
     if (invalid && submitted && (before || focusLost())) {
       invalid.focus();
     } else if (!focusLost()) {
-      // Focus is fine, or this is an out-of-band swap that runs before the main one:
-      // keep what was recorded for it.
+      // Focus is fine (htmx keeps it on an element with an id): nothing to restore.
       return;
     } else if (before) {
       // htmx keeps focus on an element with an id; this finds the others (a tab, a pager

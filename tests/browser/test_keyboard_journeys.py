@@ -99,6 +99,26 @@ def test_objects_search_open_and_assign_by_keyboard(
     assert "Baker" in _graph_set(graph_as, f"/users/{REY}", "Engineering").get("Project", [])
 
 
+def test_a_kind_tab_keeps_the_focus_when_its_results_replace_the_tabs(
+    page: Page, sign_in_as: Callable[[str], None]
+) -> None:
+    sign_in_as(ADA)
+    _go(page, "Users, apps and agents")
+    tabs = page.get_by_test_id("kind-tabs")
+    agents = tabs.get_by_role("link", name=re.compile("^Agent identities"))
+    _tab_to(page, agents)
+    page.keyboard.press("Enter")
+    # The tabs are swapped with the results (and the hidden tab field out of band): the
+    # focus moves to the same tab in the new content instead of falling to <body>.
+    expect(agents).to_have_attribute("aria-current", "page")
+    expect(page.get_by_test_id("object-row").first).to_contain_text("Agent identity")
+    expect(agents).to_be_focused()
+    assert page.evaluate("() => document.activeElement !== document.body")
+    # The next Tab goes on from there, to the tab after it.
+    page.keyboard.press("Tab")
+    expect(agents.locator("xpath=following-sibling::a[1]")).to_be_focused()
+
+
 def test_find_by_value_builds_a_query_by_keyboard(
     page: Page, sign_in_as: Callable[[str], None]
 ) -> None:
