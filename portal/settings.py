@@ -177,6 +177,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Probes from a load balancer or the container's HEALTHCHECK come over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 if env_bool("BEHIND_TLS_PROXY", False):
@@ -288,7 +290,11 @@ USE_I18N = False
 USE_TZ = True
 
 # Logging: the request id on every line; tokens never reach a log line (see portal.graph),
-# nor does any query string's values (see portal.log_redaction).
+# nor does any query string's values (see portal.log_redaction). LOG_FORMAT=json writes one
+# JSON object a line (portal.logs), the default with DEBUG off; plain is for make demo.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not a log format: use json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -298,6 +304,7 @@ LOGGING = {
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+        "json": {"()": "portal.logs.JsonFormatter"},
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -307,7 +314,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_context", "redact_query_strings"],
         },
         # Django's own handler for runserver's request lines, declared again because
