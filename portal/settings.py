@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal import envfile
 from portal.env import (
     env_bool,
     env_float,
@@ -26,6 +27,10 @@ from portal.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+
+# What `make demo` or `make serve` ran with (PORTAL_ENV_FILE, which manage.py points at
+# var/portal.env), so that commands run as written after them; the environment wins.
+PORTAL_ENV_FILE_READ = envfile.load()
 
 DEBUG = env_bool("DEBUG", False)
 
