@@ -46,11 +46,23 @@ def test_make_serve_runs_gunicorn_with_the_shared_config() -> None:
 
 def test_the_config_reads_workers_threads_and_timeout_from_the_environment() -> None:
     defaults = load_config({})
-    assert (defaults.workers, defaults.threads, defaults.timeout) == (2, 4, 60)
+    assert (defaults.workers, defaults.threads, defaults.timeout) == (2, 8, 120)
+    assert (defaults.graceful_timeout, defaults.keepalive) == (60, 75)
+    assert (defaults.max_requests, defaults.max_requests_jitter) == (2000, 200)
+    assert defaults.worker_class_str == "gthread"
     chosen = load_config(
         {"GUNICORN_WORKERS": "5", "GUNICORN_THREADS": "1", "GUNICORN_TIMEOUT": "90"}
     )
     assert (chosen.workers, chosen.threads, chosen.timeout) == (5, 1, 90)
+    chosen = load_config(
+        {
+            "GUNICORN_GRACEFUL_TIMEOUT": "25",
+            "GUNICORN_KEEPALIVE": "130",
+            "GUNICORN_MAX_REQUESTS": "0",
+        }
+    )
+    assert (chosen.graceful_timeout, chosen.keepalive) == (25, 130)
+    assert (chosen.max_requests, chosen.max_requests_jitter) == (0, 0)
 
 
 def test_a_malformed_worker_count_stops_gunicorn_with_a_message() -> None:
