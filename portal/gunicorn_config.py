@@ -19,19 +19,24 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-from portal.env import env_int
+from portal.env import env_bool, env_int
 from portal.log_redaction import RedactQueryStringsFilter, redact_access_log_atoms
+from portal.logs import JsonFormatter, log_format
 
 
 class RedactingLogger(Logger):
     """gunicorn's logger, with every query in its access and error logs reduced to the
-    parameters' names (portal.log_redaction says why)."""
+    parameters' names (portal.log_redaction says why), and both logs one JSON object a
+    line when the portal's are (LOG_FORMAT)."""
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         # setup() runs again on each reload (SIGHUP); one filter is enough.
         if not any(isinstance(f, RedactQueryStringsFilter) for f in self.error_log.filters):
             self.error_log.addFilter(RedactQueryStringsFilter())
+        if log_format(env_bool("DEBUG", False)) == "json":
+            for handler in (*self.error_log.handlers, *self.access_log.handlers):
+                handler.setFormatter(JsonFormatter())
 
     def atoms(
         self, resp: Any, req: Any, environ: Mapping[str, Any], request_time: timedelta

@@ -12,7 +12,8 @@ object id of the person it runs for, `-` when nobody is signed in); a traceback 
 request summary line does: `method`, `path` (query parameters' names only), `status`,
 `duration_ms`, `graph_round_trips` and `graph_request_ids`.
 
-Kept free of Django imports: the logging configuration loads it before apps are ready.
+Kept free of Django's settings and apps: the logging configuration and gunicorn's master
+load it before either is ready.
 """
 
 from __future__ import annotations
@@ -22,9 +23,21 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
+from portal.env import env_str
+
 # The keys every line has; a record's extra fields cannot replace them.
 _BASE_KEYS = frozenset({"time", "level", "logger", "message", "request_id", "user"})
 FORMATS = ("json", "plain")
+
+
+def log_format(debug: bool) -> str:
+    """LOG_FORMAT, for Django's LOGGING and for gunicorn's own two logs alike."""
+    value = env_str("LOG_FORMAT", "plain" if debug else "json").lower()
+    if value not in FORMATS:
+        raise ImproperlyConfigured(f"LOG_FORMAT={value!r} is not a log format: use json or plain.")
+    return value
 
 
 class JsonFormatter(logging.Formatter):

@@ -24,6 +24,7 @@ from portal.env import (
     env_str,
     env_url,
 )
+from portal.logs import log_format
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -297,9 +298,7 @@ USE_TZ = True
 # Logging: the request id on every line; tokens never reach a log line (see portal.graph),
 # nor does any query string's values (see portal.log_redaction). LOG_FORMAT=json writes one
 # JSON object a line (portal.logs), the default with DEBUG off; plain is for make demo.
-LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json").lower()
-if LOG_FORMAT not in ("json", "plain"):
-    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} is not a log format: use json or plain.")
+LOG_FORMAT = log_format(DEBUG)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
