@@ -21,7 +21,7 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only-build-time-placeholder-value \
 
 FROM python:3.13-slim AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PATH=/venv/bin:$PATH \
-    DEBUG=false GUNICORN_WORKERS=3 GUNICORN_THREADS=4 GUNICORN_TIMEOUT=60 PORT=8000
+    DEBUG=false GUNICORN_WORKERS=2 GUNICORN_THREADS=8 GUNICORN_TIMEOUT=120 PORT=8000
 RUN groupadd --system portal && useradd --system --gid portal --home-dir /app --no-create-home portal
 WORKDIR /app
 COPY --from=build /venv /venv
@@ -30,5 +30,6 @@ USER portal
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-m", "portal.healthcheck"]
-# portal/gunicorn_config.py reads GUNICORN_WORKERS, GUNICORN_THREADS and GUNICORN_TIMEOUT.
+# portal/gunicorn_config.py reads GUNICORN_WORKERS, GUNICORN_THREADS, GUNICORN_TIMEOUT and
+# the rest of its settings (DEPLOYMENT.md, "gunicorn settings").
 CMD ["sh", "-c", "exec gunicorn portal.wsgi:application --config python:portal.gunicorn_config --bind 0.0.0.0:${PORT} --forwarded-allow-ips '*'"]

@@ -23,8 +23,9 @@ DEMO_ENV := \
 	PORTAL_CLIENT_SECRET=demo-portal-secret-not-for-production \
 	PORTAL_AUTHORITY=https://localhost:8443/$(DEMO_TENANT) \
 	PORTAL_GRAPH_URL=https://localhost:8443/graph \
-	PORTAL_CA_BUNDLE=$(CURDIR)/$(EMU)/ca.pem \
+	PORTAL_CA_BUNDLE=$(abspath $(EMU))/ca.pem \
 	PORTAL_CSP_FORM_ACTION=http://localhost:8001
+DEMO_NAMES := $(foreach v,$(DEMO_ENV),$(firstword $(subst =, ,$(v))))
 
 # The audit log's outcome seals need one key across restarts (README, "The audit log").
 # Unless the environment gives one, both targets use var/audit.key, created once.
@@ -32,7 +33,28 @@ define audit_key
 	if [ -z "$${PORTAL_AUDIT_KEY:-}$${PORTAL_AUDIT_KEY_FILE:-}" ]; then \
 		mkdir -p $(VAR); [ -s $(VAR)/audit.key ] || (umask 077; \
 		$(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(VAR)/audit.key); \
-		export PORTAL_AUDIT_KEY_FILE=$(CURDIR)/$(VAR)/audit.key; fi
+		export PORTAL_AUDIT_KEY_FILE=$(abspath $(VAR))/audit.key; fi
+endef
+
+# What `make demo` runs the portal with; env_names collects what var/portal.env gets.
+# The database is named (the default, as a full path) only when the environment names none.
+define demo_environment
+	export DEBUG=true SECURE_COOKIES=false $(DEMO_ENV); \
+	env_names="DEBUG SECURE_COOKIES $(DEMO_NAMES) PORTAL_AUDIT_KEY_FILE"; \
+	if [ -z "$${DATABASE_URL:-}" ]; then \
+		export DATABASE_URL=sqlite:///$(abspath $(VAR))/portal.sqlite3; \
+		env_names="$$env_names DATABASE_URL"; fi
+endef
+
+# Writes $(VAR)/portal.env (mode 600) with the variables in $$env_names that are set, so
+# that manage.py commands in another shell run as the target ran (portal/envfile.py).
+# Only variables a target set itself are named: never a secret of the person's own.
+define write_env_file
+	mkdir -p $(VAR); (umask 077; \
+		echo "# Written by make $@ on $$(date -u +%FT%TZ); manage.py reads it (portal/envfile.py)."; \
+		for name in $$env_names; do \
+			if [ -n "$${!name:-}" ]; then printf '%s=%s\n' "$$name" "$${!name}"; fi; done \
+	) > $(VAR)/portal.env.tmp; chmod 600 $(VAR)/portal.env.tmp; mv $(VAR)/portal.env.tmp $(VAR)/portal.env
 endef
 
 # Starts the emulator in the background on its demo ports, stops it when the recipe
@@ -98,7 +120,7 @@ chromium: ## Make sure Debian's Chromium is installed for the browser tests
 .PHONY: demo
 demo: $(VENV)/.prod-installed ## Run the portal against the emulator's demo tenant
 	@$(audit_key); $(start_emulator); \
-	export DEBUG=true SECURE_COOKIES=false $(DEMO_ENV); \
+	$(demo_environment); $(write_env_file); \
 	$(PY) manage.py migrate --noinput >/dev/null; \
 	$(PY) manage.py audit_reconcile --older-than 0; \
 	$(start_worker); \
@@ -107,13 +129,23 @@ demo: $(VENV)/.prod-installed ## Run the portal against the emulator's demo tena
 	echo "  The emulator: http://localhost:8001/_emulator/   (Ctrl-C stops it, the portal and the bulk-job worker)"; echo; \
 	$(PY) manage.py runserver --noreload localhost:8000
 
+.PHONY: demo-env
+demo-env: | $(PY) ## Write var/portal.env as make demo does, without starting anything
+	@$(audit_key); $(demo_environment); $(write_env_file); echo "Wrote $(VAR)/portal.env"
+
 .PHONY: serve
 serve: $(VENV)/.prod-installed ## Run gunicorn with DEBUG off (against the emulator unless PORTAL_CLIENT_ID is set)
 	@set -e; $(audit_key); export DEBUG=false ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1}"; \
-	export SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"; \
+	env_names="DEBUG ALLOWED_HOSTS PORTAL_AUDIT_KEY_FILE"; \
+	if [ -z "$${SECRET_KEY:-}" ]; then env_names="$$env_names SECRET_KEY"; \
+		export SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')"; fi; \
+	if [ -z "$${DATABASE_URL:-}" ]; then env_names="$$env_names DATABASE_URL"; \
+		export DATABASE_URL=sqlite:///$(abspath $(VAR))/portal.sqlite3; fi; \
 	if [ -z "$${PORTAL_CLIENT_ID:-}" ]; then \
 		echo "PORTAL_CLIENT_ID is not set: serving against the bundled emulator."; \
-		$(start_emulator); export SECURE_COOKIES=false PORTAL_ALLOW_DEMO_CLIENT=true $(DEMO_ENV); fi; \
+		$(start_emulator); export SECURE_COOKIES=false PORTAL_ALLOW_DEMO_CLIENT=true $(DEMO_ENV); \
+		env_names="$$env_names SECURE_COOKIES PORTAL_ALLOW_DEMO_CLIENT $(DEMO_NAMES)"; fi; \
+	$(write_env_file); \
 	$(PY) manage.py collectstatic --noinput >/dev/null; \
 	$(PY) manage.py migrate --noinput >/dev/null; \
 	$(PY) manage.py audit_reconcile --older-than 0; \

@@ -209,16 +209,20 @@ def segment(value: str) -> str:
 
 @dataclass
 class RoundTrips:
-    """Graph round trips made within one request cycle (or job step)."""
+    """Graph round trips made within one request cycle (or job step), with the request-id
+    of each answer, for the request's summary log line (portal.middleware)."""
 
     count: int = 0
     seconds: float = 0.0
+    request_ids: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, seconds: float) -> None:
+    def add(self, seconds: float, request_id: str | None = None) -> None:
         with self._lock:
             self.count += 1
             self.seconds += seconds
+            if request_id:
+                self.request_ids.append(request_id)
 
 
 _round_trips: contextvars.ContextVar[RoundTrips | None] = contextvars.ContextVar(
@@ -636,7 +640,7 @@ class GraphClient:
                     code=type(exc).__name__,
                     client_request_id=client_request_id,
                 ) from None
-            self._count(started)
+            self._count(started, response.headers.get("request-id"))
             status = response.status_code
             if method in WRITE_METHODS and status != 429 and not url.endswith("/$batch"):
                 self._wrote(1)
@@ -673,10 +677,10 @@ class GraphClient:
             self._on_writes(count)
 
     @staticmethod
-    def _count(started: float) -> None:
+    def _count(started: float, request_id: str | None = None) -> None:
         counter = _round_trips.get()
         if counter is not None:
-            counter.add(time.perf_counter() - started)
+            counter.add(time.perf_counter() - started, request_id)
 
 
 # A key can only be followed by `":` outside a string: inside one, the quote is escaped.

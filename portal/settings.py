@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from portal import envfile
 from portal.env import (
     env_bool,
     env_float,
@@ -23,9 +24,14 @@ from portal.env import (
     env_str,
     env_url,
 )
+from portal.logs import log_format
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+
+# What `make demo` or `make serve` ran with (PORTAL_ENV_FILE, which manage.py points at
+# var/portal.env), so that commands run as written after them; the environment wins.
+PORTAL_ENV_FILE_READ = envfile.load()
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -177,6 +183,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Probes from a load balancer or the container's HEALTHCHECK come over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 # Asking browsers to preload HSTS is hard to undo, so it is the operator's explicit choice.
@@ -293,7 +301,9 @@ USE_I18N = False
 USE_TZ = True
 
 # Logging: the request id on every line; tokens never reach a log line (see portal.graph),
-# nor does any query string's values (see portal.log_redaction).
+# nor does any query string's values (see portal.log_redaction). LOG_FORMAT=json writes one
+# JSON object a line (portal.logs), the default with DEBUG off; plain is for make demo.
+LOG_FORMAT = log_format(DEBUG)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -303,6 +313,7 @@ LOGGING = {
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+        "json": {"()": "portal.logs.JsonFormatter"},
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",
@@ -312,7 +323,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_context", "redact_query_strings"],
         },
         # Django's own handler for runserver's request lines, declared again because

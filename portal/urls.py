@@ -9,6 +9,7 @@ handler500 = "portal.views.server_error"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("auth/", include("portal.auth.urls")),
     path("", include("attributes.urls")),
 ]

@@ -27,7 +27,14 @@ CONFIG = f"python:{CONFIG_MODULE}"
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
 
-VARIABLES = ("GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_TIMEOUT")
+VARIABLES = (
+    "GUNICORN_WORKERS",
+    "GUNICORN_THREADS",
+    "GUNICORN_TIMEOUT",
+    "GUNICORN_GRACEFUL_TIMEOUT",
+    "GUNICORN_KEEPALIVE",
+    "GUNICORN_MAX_REQUESTS",
+)
 
 
 class _ConfigOnly(Application):

@@ -8,6 +8,7 @@ file gunicorn wrote.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -46,11 +47,23 @@ def test_make_serve_runs_gunicorn_with_the_shared_config() -> None:
 
 def test_the_config_reads_workers_threads_and_timeout_from_the_environment() -> None:
     defaults = load_config({})
-    assert (defaults.workers, defaults.threads, defaults.timeout) == (2, 4, 60)
+    assert (defaults.workers, defaults.threads, defaults.timeout) == (2, 8, 120)
+    assert (defaults.graceful_timeout, defaults.keepalive) == (60, 75)
+    assert (defaults.max_requests, defaults.max_requests_jitter) == (2000, 200)
+    assert defaults.worker_class_str == "gthread"
     chosen = load_config(
         {"GUNICORN_WORKERS": "5", "GUNICORN_THREADS": "1", "GUNICORN_TIMEOUT": "90"}
     )
     assert (chosen.workers, chosen.threads, chosen.timeout) == (5, 1, 90)
+    chosen = load_config(
+        {
+            "GUNICORN_GRACEFUL_TIMEOUT": "25",
+            "GUNICORN_KEEPALIVE": "130",
+            "GUNICORN_MAX_REQUESTS": "0",
+        }
+    )
+    assert (chosen.graceful_timeout, chosen.keepalive) == (25, 130)
+    assert (chosen.max_requests, chosen.max_requests_jitter) == (0, 0)
 
 
 def test_a_malformed_worker_count_stops_gunicorn_with_a_message() -> None:
@@ -81,8 +94,9 @@ def gunicorn_loggers() -> Iterator[None]:
 
 
 def test_the_logger_class_keeps_only_parameter_names_in_both_logs(
-    tmp_path: Path, gunicorn_loggers: None
+    tmp_path: Path, gunicorn_loggers: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LOG_FORMAT", "plain")
     settings = load_config({})
     settings.set("accesslog", str(tmp_path / "access.log"))
     settings.set("errorlog", str(tmp_path / "error.log"))
@@ -121,6 +135,36 @@ def test_the_logger_class_keeps_only_parameter_names_in_both_logs(
     assert len(logger.error_log.filters) == 1
 
 
+def test_with_json_logs_both_of_gunicorns_logs_are_json_without_query_values(
+    tmp_path: Path, gunicorn_loggers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LOG_FORMAT", raising=False)  # the default with DEBUG off
+    settings = load_config({})
+    settings.set("accesslog", str(tmp_path / "access.log"))
+    settings.set("errorlog", str(tmp_path / "error.log"))
+    logger = settings.logger_class(settings)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/sets/?q=secret-term",
+        "PATH_INFO": "/sets/",
+        "QUERY_STRING": "q=secret-term",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    response = SimpleNamespace(status="200 OK", sent=0, headers=[])
+    logger.access(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=3))
+    logger.warning("Invalid request: %r", "GET /x?code=abc")
+
+    (access,) = [json.loads(line) for line in (tmp_path / "access.log").read_text().splitlines()]
+    assert access["logger"] == "gunicorn.access"
+    assert '"GET /sets/?q HTTP/1.1" 200' in access["message"]
+    errors = [json.loads(line) for line in (tmp_path / "error.log").read_text().splitlines()]
+    assert errors[-1]["level"] == "WARNING"
+    assert errors[-1]["message"].startswith("Invalid request: 'GET /x?code")
+    assert "abc" not in (tmp_path / "error.log").read_text()
+    assert "secret-term" not in (tmp_path / "access.log").read_text()
+
+
 @pytest.fixture
 def portal_environment(emulator: EmulatorProcess, tmp_path: Path) -> dict[str, str]:
     """What the portal needs to run against the emulator (as tests/conftest.py points the
@@ -148,6 +192,8 @@ def portal_environment(emulator: EmulatorProcess, tmp_path: Path) -> dict[str, s
         "PORTAL_CSP_FORM_ACTION": emulator.browser_url.rstrip("/"),
         "GUNICORN_WORKERS": "1",
         "GUNICORN_THREADS": "2",
+        # The lines are compared as text; the JSON form has its own test above.
+        "LOG_FORMAT": "plain",
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"],

@@ -7,6 +7,7 @@ logger as LOGGING configures it (tests.settings loads portal.settings).
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
@@ -131,5 +132,7 @@ def test_the_portals_own_log_lines_keep_only_the_parameter_names() -> None:
         None,
     )
     assert console.filter(record)
-    line = console.format(record)
-    assert line.endswith("portal.auth.views [-] could not finish /auth/callback?code&state")
+    line = json.loads(console.format(record))  # LOG_FORMAT's default with DEBUG off
+    assert line["logger"] == "portal.auth.views"
+    assert line["request_id"] == "-"
+    assert line["message"] == "could not finish /auth/callback?code&state"
