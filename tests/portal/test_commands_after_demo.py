@@ -27,6 +27,7 @@ README_COMMANDS = {
     "audit_verify": ["audit_verify"],
     "audit_reconcile": ["audit_reconcile"],
     "prune_db_task_results": ["prune_db_task_results"],
+    "check": ["check", "--deploy"],
 }
 
 
