@@ -186,6 +186,13 @@ def odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def odata_key(value: str) -> str:
+    """A string key inside a path segment, as in `servicePrincipals(appId=…)`: the quoted
+    literal, percent-encoded, so that nothing in it (`/`, `?`, `#`, or an encoded `%2e`
+    that a server would decode again) can end the segment or start a query."""
+    return quote(odata_string(value), safe="'")
+
+
 class InvalidIdentifier(ValueError):
     """Input that cannot be a Graph URL path segment; refused before any call is made."""
 
