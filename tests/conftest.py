@@ -41,6 +41,8 @@ settings.register_profile(
     # Locally, failing examples are remembered (in var/, which git ignores) and tried first.
     database=None if os.environ.get("CI") else DirectoryBasedExampleDatabase("var/hypothesis"),
 )
+# `HYPOTHESIS_PROFILE=thorough` searches much longer, for a run by hand after a change.
+settings.register_profile("thorough", settings.get_profile("portal"), max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "portal"))
 
 CHROMIUM = "/usr/bin/chromium"
