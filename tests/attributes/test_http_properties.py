@@ -38,7 +38,8 @@ ATTRIBUTES = [
     "Marketing_Campaign",
     "Security_Clearance",
 ]
-HTTP = settings(max_examples=30)
+# Half the profile's examples (30 by default): each costs a request or two to the emulator.
+HTTP = settings(max_examples=settings.default.max_examples // 2)
 
 
 @pytest.fixture
