@@ -242,3 +242,30 @@ def test_an_app_id_leads_to_its_service_principal(ada: Client, graph_as: GraphAs
     response = ada.get(f"/objects/by-app-id/{principal['appId']}/")
     assert response.status_code == 302
     assert principal["id"] in response["Location"]
+
+
+def _phrases(search: str) -> list[str]:
+    """The quoted phrases of a $search value, and what lies between them."""
+    parts = search.split('"')
+    assert len(parts) % 2 == 1, search  # every quote closed
+    return parts
+
+
+@pytest.mark.django_db(transaction=True)
+@HTTP
+@given(text=hostile_text(max_size=60))
+def test_a_search_is_two_quoted_phrases_whatever_is_typed(
+    ada: Client, emu: EmulatorProcess, text: str
+) -> None:
+    since = emu.requests_log()[-1]["seq"]
+    response = ada.get("/objects/", {"q": text, "tab": "users"})
+    assert response.status_code == 200, response.content[:500]
+    for sent in emu.requests_log(since):
+        if "$search" in sent["query"]:
+            parts = _phrases(sent["query"]["$search"])
+            before, name, between, other, after = parts
+            assert (before, between, after) == ("", " OR ", "")
+            field, _, term = other.partition(":")
+            assert field in {"userPrincipalName", "appId"}
+            assert name == f"displayName:{term}"
+            assert term.strip() == term != ""
