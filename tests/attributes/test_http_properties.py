@@ -374,3 +374,11 @@ def test_a_tampered_hidden_field_is_refused_with_a_message(
     assert response.status_code == 200
     messages = " ".join(Html(response).form_errors())
     assert "reload the page" in messages, response.content.decode()[:3000]
+
+
+@pytest.mark.parametrize("attribute", ["/_", "Engineering_a/b", "x_/"])
+def test_picking_an_attribute_id_holding_a_slash_is_a_404(ada: Client, attribute: str) -> None:
+    """It was a 500: the assignment page's address cannot hold the "/"."""
+    response = ada.get(f"/objects/user/{REY}/assign", {"attribute": attribute})
+    assert response.status_code == 404
+    assert "Choose an attribute to assign." in " ".join(_messages(Html(response)))
