@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -382,3 +382,20 @@ def test_picking_an_attribute_id_holding_a_slash_is_a_404(ada: Client, attribute
     response = ada.get(f"/objects/user/{REY}/assign", {"attribute": attribute})
     assert response.status_code == 404
     assert "Choose an attribute to assign." in " ".join(_messages(Html(response)))
+
+
+@HTTP
+@given(value=hostile_text(max_size=64).filter(lambda t: t.strip() and "\x00" not in t))
+def test_a_searchs_own_links_carry_any_value_exactly(ada: Client, value: str) -> None:
+    """The bookmark and export links of a search hold the value encoded, never cut short."""
+    query = {"a1": "Engineering_ProjectDate", "o1": "startsWith", "v1": value, "tab": "users"}
+    page = Html(ada.get("/find/", query))
+    links = [page.by_test_id(name) for name in ("bookmark", "export-csv", "export-json")]
+    if not all(links):
+        # Refused (e.g. a control character): the page said why.
+        assert page.field_errors("v1", form="find"), page.source[:2000]
+        return
+    for (link,) in links:
+        href = urlsplit(link.get("href") or "")
+        assert parse_qs(href.query, keep_blank_values=True)["v1"] == [value]
+        assert href.fragment == ""
