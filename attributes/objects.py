@@ -412,7 +412,7 @@ TABS = (
 TAB_BY_KEY = {tab.key: tab for tab in TABS}
 ALL = "all"
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
 # $search terms are quoted; a quote or backslash in what is typed cannot be searched for.
 _UNSEARCHABLE = re.compile(r'["\\]')
 

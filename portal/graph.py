@@ -178,7 +178,8 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 
 # OData helpers ------------------------------------------------------------------------
 
-_SEGMENT = re.compile(r"^[^/\\?#\x00-\x1f]{1,256}$")
+# \Z, not $: $ also matches before a final line break, which would let "id\n" through.
+_SEGMENT = re.compile(r"^[^/\\?#\x00-\x1f]{1,256}\Z")
 
 
 def odata_string(value: str) -> str:

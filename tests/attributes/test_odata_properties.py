@@ -117,6 +117,14 @@ def test_an_identifier_is_one_path_segment_or_refused(value: str) -> None:
     assert unquote(quoted) not in {".", ".."}
 
 
+@pytest.mark.parametrize("value", ["id\n", ":\n", "a\r\n"])
+def test_an_identifier_ending_in_a_line_break_is_refused(value: str) -> None:
+    """The pattern's $ matched before a final line break, so these passed (found by the
+    thorough profile)."""
+    with pytest.raises(InvalidIdentifier):
+        segment(value)
+
+
 # The portal's own URLs --------------------------------------------------------------------
 
 _NAMES = st.one_of(
