@@ -54,6 +54,25 @@ class PortalForm(forms.Form):
         kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
         super().__init__(*args, **kwargs)
 
+    def full_clean(self) -> None:
+        """A hidden field's refusal is the form's: a page shows no message at a hidden
+        field, so the person would see their form back with no word of what was wrong."""
+        super().full_clean()
+        if not self.is_bound:
+            return
+        hidden = [name for name in self.errors if name in self.fields and self[name].is_hidden]
+        for name in hidden:
+            for error in self.errors.as_data()[name]:
+                for message in error.messages:
+                    # Django's own messages ("Enter a whole number.") name no field.
+                    self.add_error(
+                        None,
+                        message
+                        if error.code is None
+                        else f"The page's form was altered ({message}); reload the page.",
+                    )
+            del self.errors[name]
+
 
 class _OptionsInPython:
     """Writes a select's options in Python rather than one template per option: Django's

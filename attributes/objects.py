@@ -32,6 +32,7 @@ from portal.graph import (
     GraphClient,
     GraphError,
     error_from_batch,
+    odata_key,
     odata_string,
     segment,
 )
@@ -354,7 +355,7 @@ def read_objects(
 def find_by_app_id(graph: GraphClient, app_id: str) -> DirectoryObject:
     """The service principal of an application, e.g. an agent's blueprint principal."""
     data = graph.get(
-        f"/servicePrincipals(appId={odata_string(app_id)})",
+        f"/servicePrincipals(appId={odata_key(app_id)})",
         params={"$select": fields("servicePrincipals", values=False)},
     )
     return DirectoryObject.from_graph(data, "servicePrincipals")
@@ -411,7 +412,7 @@ TABS = (
 TAB_BY_KEY = {tab.key: tab for tab in TABS}
 ALL = "all"
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\Z")
 # $search terms are quoted; a quote or backslash in what is typed cannot be searched for.
 _UNSEARCHABLE = re.compile(r'["\\]')
 

@@ -153,6 +153,10 @@ class EmulatorProcess:
     def expire_access_tokens(self) -> None:
         self._control("POST", "/tokens/expire", {})
 
+    def rename(self, object_id: str, display_name: str) -> None:
+        """A user's or service principal's display name, changed outside Graph's API."""
+        self._control("POST", "/objects/rename", {"id": object_id, "displayName": display_name})
+
     def configure(self, **settings: Any) -> None:
         self._control("POST", "/settings", settings)
 

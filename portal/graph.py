@@ -178,12 +178,20 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 
 # OData helpers ------------------------------------------------------------------------
 
-_SEGMENT = re.compile(r"^[^/\\?#\x00-\x1f]{1,256}$")
+# \Z, not $: $ also matches before a final line break, which would let "id\n" through.
+_SEGMENT = re.compile(r"^[^/\\?#\x00-\x1f]{1,256}\Z")
 
 
 def odata_string(value: str) -> str:
     """A quoted OData string literal: single quotes are doubled, as OData requires."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def odata_key(value: str) -> str:
+    """A string key inside a path segment, as in `servicePrincipals(appId=…)`: the quoted
+    literal, percent-encoded, so that nothing in it (`/`, `?`, `#`, or an encoded `%2e`
+    that a server would decode again) can end the segment or start a query."""
+    return quote(odata_string(value), safe="'")
 
 
 class InvalidIdentifier(ValueError):

@@ -44,7 +44,7 @@ request_logger = logging.getLogger("portal.request")
 # A summary names at most this many Graph request-ids (an export can make hundreds of calls).
 SUMMARY_REQUEST_IDS = 50
 
-_INCOMING_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9-]{8,64}\Z")
 
 
 class RequestContextMiddleware:

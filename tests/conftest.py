@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client, override_settings
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 if TYPE_CHECKING:
     from emulator.harness import EmulatorProcess
@@ -23,6 +25,25 @@ if TYPE_CHECKING:
 # Playwright's sync API runs an event loop in the main thread, which makes Django's
 # async-safety check refuse ORM calls from the test body and the live server.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Property tests (tests/**/test_*_properties.py): a bounded number of examples, no per-example
+# deadline (a page costs a Graph round trip or two against the emulator), and in CI the same
+# examples on every run, so a red build is a real regression, not a new random draw. The
+# fixtures of a test (a signed-in client, the emulator) are shared by its examples on
+# purpose: each example resets what it changed, or changes nothing.
+settings.register_profile(
+    "portal",
+    max_examples=60,
+    deadline=None,
+    derandomize=bool(os.environ.get("CI")),
+    print_blob=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    # Locally, failing examples are remembered (in var/, which git ignores) and tried first.
+    database=None if os.environ.get("CI") else DirectoryBasedExampleDatabase("var/hypothesis"),
+)
+# `HYPOTHESIS_PROFILE=thorough` searches much longer, for a run by hand after a change.
+settings.register_profile("thorough", settings.get_profile("portal"), max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "portal"))
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

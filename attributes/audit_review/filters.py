@@ -18,7 +18,9 @@ from django.db.models import Q, QuerySet
 from attributes.forms import PortalForm
 from attributes.models import Action, AuditRecord, Outcome
 
-_GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+_GUID = re.compile(
+    r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\Z"
+)
 
 
 @dataclass(frozen=True)

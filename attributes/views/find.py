@@ -77,7 +77,8 @@ def find_by_value(request: PortalRequest) -> HttpResponse:
 @require_attribute_role
 def find_export(request: PortalRequest, extension: str) -> HttpResponseBase:
     definitions = access.readable_definitions(request)
-    form = _form(request, definitions)
+    # Bound even to an empty query, so that an export of nothing says what to choose.
+    form = find.FindForm(request.GET, definitions=definitions)
     if not form.is_valid():
         context = {"caps": capabilities(request), "form": form}
         return render(request, "attributes/find/find.html", context, status=400)

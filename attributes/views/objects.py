@@ -205,7 +205,8 @@ def object_detail(request: PortalRequest, graph_type: str, object_id: str) -> Ht
 def assignment_pick(request: PortalRequest, graph_type: str, object_id: str) -> HttpResponseBase:
     """The picker's answer: the chosen attribute's form (htmx), or its page."""
     definition_id = request.GET.get("attribute", "")
-    if "_" not in definition_id:
+    # An attribute's id is Set_Name, and neither name can hold "/": nothing else has a page.
+    if "_" not in definition_id or "/" in definition_id:
         raise Http404("Choose an attribute to assign.")
     try:
         url = reverse(

@@ -63,6 +63,7 @@ class ControlSurface:
             ("POST", "/index"): self.set_index,
             ("GET", "/clock"): self.get_clock,
             ("POST", "/clock"): self.advance_clock,
+            ("POST", "/objects/rename"): self.rename,
         }
 
     def handle(self, request: Request) -> Response:
@@ -236,6 +237,23 @@ class ControlSurface:
             except IndexConfigError as error:
                 raise ControlError(400, str(error)) from error
             return Response.json(200, self.emulator.index.to_json())
+
+    def rename(self, request: Request) -> Response:
+        """Sets a user's or service principal's display name, as the admin center or
+        another tool with rights the portal never has would: for tests of text from Graph."""
+        body = _json_object(request)
+        object_id, name = body.get("id"), body.get("displayName")
+        if set(body) != {"id", "displayName"} or not isinstance(object_id, str):
+            raise ControlError(400, 'Send {"id": OBJECT_ID, "displayName": TEXT}.')
+        if not isinstance(name, str) or not name or len(name) > 256:
+            raise ControlError(400, "displayName must be text of 1 to 256 characters.")
+        with self.emulator.lock:
+            found = self.emulator.tenant.find_principal(object_id)
+            if found is None:
+                raise ControlError(404, f"No user or service principal {object_id!r}.")
+            # Properties are shared with clones, so they are replaced, never changed in place.
+            found.properties = {**found.properties, "displayName": name}
+        return Response.json(200, {"ok": True})
 
     def get_clock(self, _request: Request) -> Response:
         with self.emulator.lock:

@@ -151,6 +151,20 @@ def test_control_page_escapes_hostile_values(emu: EmulatorProcess) -> None:
     assert "<form method=post action='/_emulator/reset'>" in page.text
 
 
+def test_rename_sets_a_display_name_until_the_next_reset(
+    emu: EmulatorProcess, ada: GraphCaller
+) -> None:
+    rey = "4c2b71b7-2dc0-465f-b7f1-975c35db0440"
+    emu.rename(rey, "Rey <b>\u202e")
+    assert ada.get(f"/users/{rey}").json()["displayName"] == "Rey <b>\u202e"
+    with pytest.raises(EmulatorError, match="404"):
+        emu.rename("no-such-object", "x")
+    with pytest.raises(EmulatorError, match="1 to 256"):
+        emu.rename(rey, "")
+    emu.reset()
+    assert ada.get(f"/users/{rey}").json()["displayName"] == "Rey Reader"
+
+
 def test_control_page_reset_button(emu: EmulatorProcess, ada: GraphCaller) -> None:
     ada.post("/directory/attributeSets", {"id": "Temporary"})
 
