@@ -396,7 +396,7 @@ def record_change(
     try:
         yield change
     except GraphUnavailable as exc:
-        _settle_uncertain(record, graph, exc)
+        exc.applied = _settle_uncertain(record, graph, exc)
         raise
     except GraphError as exc:
         finalize(
@@ -414,7 +414,11 @@ def record_change(
         finalize(record, Outcome.SUCCEEDED, request_id=change.request_id)
 
 
-def _settle_uncertain(record: AuditRecord, graph: GraphClient | None, error: Exception) -> None:
+def _settle_uncertain(
+    record: AuditRecord, graph: GraphClient | None, error: Exception
+) -> bool | None:
+    """Settles the record by reading Graph again; returns whether the change was applied
+    (None when that could not be read either)."""
     applied: bool | None = None
     try:
         applied = is_applied(graph, record)
@@ -428,6 +432,7 @@ def _settle_uncertain(record: AuditRecord, graph: GraphClient | None, error: Exc
     else:
         outcome = Outcome.SUCCEEDED if applied else Outcome.FAILED
     finalize(record, outcome, request_id=request_id, error_code=code, error_message=message)
+    return applied
 
 
 # Verification -------------------------------------------------------------------------

@@ -9,7 +9,8 @@ A view fetches and authorises (attributes.access), validates its form, then:
 
 `run_action` supplies `graph` (the signed-in person's client) and `actor`, runs the
 action, and redirects with a message when it went through or when the object changed
-meanwhile (the page then shows its current state). When Graph refuses, the reason goes
+meanwhile (the page then shows its current state), or when Graph's answer was lost but
+reading Graph again shows the change made (a write is never sent twice). When Graph refuses, the reason goes
 onto the form, nothing the person typed is lost, and the view renders the form again;
 without a form, the refusal is shown as an error page.
 """
@@ -33,9 +34,13 @@ from attributes.access import graph_refusal
 from attributes.actions import StaleEdit
 from attributes.audit import Actor
 from portal.auth.client import graph_for
-from portal.graph import Forbidden, GraphError, SignInRequired
+from portal.graph import Forbidden, GraphError, GraphUnavailable, SignInRequired
 from portal.isolation import isolated
 from portal.types import PortalRequest
+
+APPLIED_ALTHOUGH_LOST = (
+    "Microsoft Graph's answer was lost, but reading it again shows the change was made."
+)
 
 
 @overload
@@ -103,6 +108,12 @@ def run_action[T](
         )
         return redirect(stale or (then(stale_edit.current) if callable(then) else then))
     except GraphError as error:
+        # The answer was lost, but reading Graph again found the change made. With no
+        # result, the page to show is the changed object's (the same address).
+        lost_but_made = isinstance(error, GraphUnavailable) and error.applied
+        if lost_but_made and (isinstance(then, str) or "current" in arguments):
+            messages.success(request, APPLIED_ALTHOUGH_LOST)
+            return redirect(then if isinstance(then, str) else then(arguments["current"]))
         if isinstance(error, Forbidden):
             error.needed = error.needed or graph_refusal(request)
         if form is None:

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,9 @@ class Throttled(GraphError):
 
 class GraphUnavailable(GraphError):
     advice = "Microsoft Graph did not answer in time. Try again in a minute."
+    # For a write whose answer was lost: whether reading Graph again found it applied
+    # (set by the audit log's settling; None when nobody could tell).
+    applied: bool | None = None
 
 
 _ERRORS_BY_STATUS: dict[int, type[GraphError]] = {
@@ -641,7 +645,11 @@ class GraphClient:
             except (requests.Timeout, requests.ConnectionError) as exc:
                 self._count(started)
                 logger.warning("graph %s %s failed: %s", method, _path(url), type(exc).__name__)
-                if idempotent and self._wait(_backoff(attempt), deadline):
+                # A write whose answer was lost may have been applied: sending it again
+                # would write twice, so the caller re-reads Graph instead (the audit log's
+                # applied check). A write that never left is safe to send again.
+                resend = idempotent and (method not in WRITE_METHODS or _never_sent(exc))
+                if resend and self._wait(_backoff(attempt), deadline):
                     continue
                 raise GraphUnavailable(
                     "Microsoft Graph could not be reached or did not answer in time.",
@@ -763,6 +771,15 @@ class _PagesAhead:
         self._stopped.set()
         with contextlib.suppress(queue.Empty):
             self._arrived.get_nowait()
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request certainly never reached Graph: the connection itself could
+    not be made (refused, unresolvable, or timed out while connecting)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
 
 
 def _backoff(attempt: int) -> float:

@@ -564,3 +564,20 @@ def test_a_deactivated_attribute_keeps_its_values_or_loses_them_all(
     assert _save(ada, url, {}, remove=True).status_code == 302
     held = (_values(graph_as, "users", REY) or {}).get("Engineering") or {}
     assert "Datacenter" not in held
+
+
+def test_a_save_whose_answer_was_lost_is_read_again_and_shown_as_made(
+    ada: Client, graph_as: GraphAs, emu: EmulatorProcess
+) -> None:
+    url = _edit_url("user", REY, "Engineering_ProjectDate")
+    seen = _seen(ada, url)
+    since = emu.writes()[-1]["seq"] if emu.writes() else 0
+    emu.set_faults(
+        rules=[{"method": "PATCH", "path": rf"/users/{REY}$", "status": "drop", "after": True}]
+    )
+    response = ada.post(url, {"seen": seen, "value": "2027-03-01", "reason": ""}, follow=True)
+    page = Html(response)
+    assert "reading it again shows the change was made" in page.main().text()
+    assert [w["method"] for w in emu.writes(since)] == ["PATCH"]  # sent once, never again
+    assert _values(graph_as, "users", REY)["Engineering"]["ProjectDate"] == "2027-03-01"
+    assert AuditRecord.objects.get(action=Action.ASSIGNMENT_SET).outcome == Outcome.SUCCEEDED
