@@ -38,6 +38,22 @@ def portal_environment(emulator: EmulatorProcess, database_url: str) -> dict[str
     }
 
 
+def wait_healthy(url: str, *, seconds: float = 60) -> None:
+    """Waits until a portal started as a process answers /healthz."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer /healthz within {seconds:.0f} s")
+
+
 def configure_django(emulator: EmulatorProcess, workdir: Path) -> None:
     os.environ.update(portal_environment(emulator, f"sqlite:///{workdir / 'bench.sqlite3'}"))
     import django

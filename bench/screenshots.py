@@ -22,19 +22,17 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.portal_client import portal_environment  # noqa: E402
+from bench.portal_client import portal_environment, wait_healthy  # noqa: E402
 from emulator.harness import EmulatorProcess  # noqa: E402
 from emulator.tenant.seed import build_tenant  # noqa: E402
 
@@ -157,7 +155,7 @@ def running_portal(workdir: Path, *, long_names: bool = False) -> Iterator[str]:
             )
         )  # fmt: skip
         url = f"http://localhost:{port}"
-        _wait_healthy(url)
+        wait_healthy(url)
         yield url
     finally:
         for process in processes:
@@ -165,17 +163,6 @@ def running_portal(workdir: Path, *, long_names: bool = False) -> Iterator[str]:
         for process in processes:
             process.wait(timeout=30)
         emulator.stop()
-
-
-def _wait_healthy(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/healthz", timeout=10).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer /healthz within 60 s")
 
 
 # -- the browser ----------------------------------------------------------------------------

@@ -62,7 +62,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.portal_client import portal_environment  # noqa: E402
+from bench.portal_client import portal_environment, wait_healthy  # noqa: E402
 from emulator.harness import EmulatorProcess  # noqa: E402
 from emulator.tenant import demo  # noqa: E402
 
@@ -160,23 +160,13 @@ def gunicorns(
         urls.append(f"http://localhost:{port}")
     try:
         for url in urls:
-            _wait_healthy(url)
+            wait_healthy(url)
         yield processes, urls
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=60)
-
-
-def _wait_healthy(url: str) -> None:
-    for _ in range(60):
-        try:
-            if requests.get(f"{url}/healthz", timeout=30).status_code == 200:
-                return
-        except requests.ConnectionError:
-            time.sleep(0.5)
-    raise RuntimeError(f"{url} did not become healthy")
 
 
 def start_worker(env: dict[str, str], logs: Path, n: int) -> subprocess.Popen[bytes]:
