@@ -4,9 +4,6 @@ files, and the portal refuses to run with DEBUG off on the emulator's demo clien
 from __future__ import annotations
 
 import ast
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from django.test import override_settings
 
 from emulator.tenant import demo
 from portal import checks
+from tests.portal.helpers import python_in_clean_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = ("SECRET_KEY", "PORTAL_CLIENT_SECRET", "PORTAL_AUDIT_KEY")
@@ -26,23 +24,6 @@ REAL = {
     "PORTAL_CLIENT_ID": "0a1b2c3d-0000-4000-8000-000000000001",
     "PORTAL_CLIENT_SECRET": "a-real-tenants-secret-from-its-vault",
 }
-
-
-def _run(code: str, **environment: str) -> subprocess.CompletedProcess[str]:
-    """Python in a clean environment: none of this process's portal settings leak in."""
-    kept = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PORTAL_", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_"))
-    }
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**kept, **environment},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 # 6. Secrets ------------------------------------------------------------------------------
@@ -103,14 +84,16 @@ def test_every_secret_can_come_from_a_file(tmp_path: Path) -> None:
         environment[name] = "ignored-because-the-file-wins-" + "y" * 40
         expected[name] = value
     printed = ",".join(f"{name}={{s.{name}}}" for name in SECRETS)
-    result = _run(f"import portal.settings as s; print(f'{printed}')", **environment)
+    result = python_in_clean_environment(
+        f"import portal.settings as s; print(f'{printed}')", **environment
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ",".join(f"{k}={v}" for k, v in expected.items())
 
 
 def test_an_empty_secret_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty").write_text("\n")
-    result = _run(
+    result = python_in_clean_environment(
         "import portal.settings",
         DEBUG="false",
         ALLOWED_HOSTS="portal.example",
@@ -221,18 +204,22 @@ _DEMO_ENVIRONMENT = {
 
 def test_gunicorns_app_refuses_to_load_with_the_demo_client_and_debug_off() -> None:
     # gunicorn imports portal.wsgi in each worker and runs no checks of its own.
-    refused = _run("import portal.wsgi", **_DEMO_ENVIRONMENT)
+    refused = python_in_clean_environment("import portal.wsgi", **_DEMO_ENVIRONMENT)
     assert refused.returncode != 0
     assert "The portal refuses to start" in refused.stderr
     assert "portal.E001" in refused.stderr
-    allowed = _run("import portal.wsgi", **_DEMO_ENVIRONMENT, PORTAL_ALLOW_DEMO_CLIENT="true")
+    allowed = python_in_clean_environment(
+        "import portal.wsgi", **_DEMO_ENVIRONMENT, PORTAL_ALLOW_DEMO_CLIENT="true"
+    )
     assert allowed.returncode == 0, allowed.stderr
 
 
 def test_manage_py_commands_refuse_too(tmp_path: Path) -> None:
     environment = {**_DEMO_ENVIRONMENT, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     code = "import sys; from django.core.management import execute_from_command_line as run; "
-    refused = _run(code + "run(['manage.py', 'migrate', '--noinput'])", **environment)
+    refused = python_in_clean_environment(
+        code + "run(['manage.py', 'migrate', '--noinput'])", **environment
+    )
     assert refused.returncode != 0
     assert "portal.E001" in refused.stderr
 

@@ -4,10 +4,7 @@ carries HSTS, a strict CSP and the anti-framing headers."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +15,7 @@ from django.test import Client, override_settings
 from emulator.harness import EmulatorProcess
 from emulator.tenant import demo
 from tests.html import Html
+from tests.portal.helpers import python_in_clean_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -54,28 +52,13 @@ SHOWN = (
 )
 
 
-def _python(code: str, **environment: str) -> subprocess.CompletedProcess[str]:
-    kept = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PORTAL_", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_"))
-        and not key.startswith(("SECURE_", "SESSION_", "CSRF_", "BEHIND_"))
-    }
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**kept, **environment},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_production_settings_default_to_secure_cookies_and_the_headers() -> None:
     code = "from django.conf import settings as s; " + "; ".join(
         f"print({name!r}, repr(s.{name}))" for name in SHOWN
     )
-    result = _python(code, **PRODUCTION, DJANGO_SETTINGS_MODULE="portal.settings")
+    result = python_in_clean_environment(
+        code, **PRODUCTION, DJANGO_SETTINGS_MODULE="portal.settings"
+    )
     assert result.returncode == 0, result.stderr
     values = dict(line.split(" ", 1) for line in result.stdout.splitlines())
     assert values == {
@@ -103,11 +86,11 @@ def test_djangos_deployment_checks_pass_with_production_settings(tmp_path: Path)
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
     check = "from django.core.management import execute_from_command_line as run; run(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])"
-    result = _python(check, **environment)
+    result = python_in_clean_environment(check, **environment)
     # The only advice left is HSTS preloading, which is the operator's choice.
     assert result.returncode == 1
     assert re.findall(r"\(([a-z_.]+\.[WE]\d+)\)", result.stderr) == ["security.W021"]
-    preloaded = _python(check, **environment, SECURE_HSTS_PRELOAD="true")
+    preloaded = python_in_clean_environment(check, **environment, SECURE_HSTS_PRELOAD="true")
     assert preloaded.returncode == 0, preloaded.stderr
     assert "no issues" in preloaded.stdout
 

@@ -27,6 +27,7 @@ from emulator.harness import EmulatorProcess
 from emulator.tenant import demo
 from portal.auth.msal_app import CACHE_KEY
 from tests.gunicorn_process import load_config
+from tests.portal.helpers import expire_cached_access_tokens
 
 ADA = demo.ADA.user_principal_name
 
@@ -85,15 +86,6 @@ def _secrets_of(client: Client) -> dict[str, set[str]]:
     }
 
 
-def _expire_cached_access_tokens(client: Client) -> None:
-    session = client.session
-    cache = json.loads(session[CACHE_KEY])
-    for token in cache["AccessToken"].values():
-        token["expires_on"] = token["extended_expires_on"] = "1000"
-    session[CACHE_KEY] = json.dumps(cache)
-    session.save()
-
-
 def _sign_in_and_use_graph(emu: EmulatorProcess) -> dict[str, set[str]]:
     """The flow whose logs are read; returns every secret it handled, by kind."""
     client = Client(HTTP_HOST="localhost")
@@ -107,7 +99,7 @@ def _sign_in_and_use_graph(emu: EmulatorProcess) -> dict[str, set[str]]:
         "/sets/new", {"name": "SecurityReview", "description": "", "confirm": "yes"}
     )
     assert created.status_code == 302, created.content.decode()[:2000]
-    _expire_cached_access_tokens(client)  # a silent refresh with the refresh token
+    expire_cached_access_tokens(client)  # a silent refresh with the refresh token
     assert client.get("/sets/").status_code == 200
     emu.expire_access_tokens()  # Graph rejects the token: refreshed and retried
     assert client.get("/objects/", {"q": "Ada"}).status_code == 200

@@ -15,20 +15,11 @@ from portal.auth.msal_app import CACHE_KEY
 from portal.models import User
 from tests.conftest import sign_in
 from tests.html import Html
+from tests.portal.helpers import expire_cached_access_tokens
 
 pytestmark = pytest.mark.django_db
 
 SignedIn = Callable[[str], Client]
-
-
-def _expire_cached_access_tokens(client: Client) -> None:
-    """Makes MSAL's cached access token look expired, as an hour passing would."""
-    session = client.session
-    cache = json.loads(session[CACHE_KEY])
-    for token in cache["AccessToken"].values():
-        token["expires_on"] = token["extended_expires_on"] = "1000"
-    session[CACHE_KEY] = json.dumps(cache)
-    session.save()
 
 
 def _token_grants(emu: EmulatorProcess) -> dict[str, int]:
@@ -162,7 +153,7 @@ def test_an_expired_access_token_is_refreshed_silently(
 ) -> None:
     client = signed_in("ada.admin@contoso.example")
     refreshes = _token_grants(emu)["refresh_token"]
-    _expire_cached_access_tokens(client)
+    expire_cached_access_tokens(client)
     assert client.get("/sets/").status_code == 200
     assert _token_grants(emu)["refresh_token"] == refreshes + 1
     assert client.get("/sets/").status_code == 200
@@ -184,7 +175,7 @@ def test_a_dead_refresh_token_sends_the_person_to_sign_in(
 ) -> None:
     client = signed_in("ada.admin@contoso.example")
     emu.revoke_tokens("ada.admin@contoso.example")
-    _expire_cached_access_tokens(client)
+    expire_cached_access_tokens(client)
     response = client.get("/sets/?q=Eng")
     assert response.status_code == 302
     assert response["Location"] == "/auth/sign-in/microsoft?next=%2Fsets%2F%3Fq%3DEng"
@@ -195,7 +186,7 @@ def test_a_dead_refresh_token_in_an_htmx_request_gets_hx_redirect(
 ) -> None:
     client = signed_in("ada.admin@contoso.example")
     emu.revoke_tokens("ada.admin@contoso.example")
-    _expire_cached_access_tokens(client)
+    expire_cached_access_tokens(client)
     response = client.get(
         "/sets/",
         headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/sets/Engineering/"},
